@@ -1,0 +1,165 @@
+"""Wiring: settings to service to the one ASGI app that answers every request on the port.
+
+The outer app does what ZITADEL's HTTP front does before any handler: CORS for browsers, the
+path kept as grpc-gateway matches it (``%2F`` stays inside an id), and dispatch by Content-Type.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.client_secrets import SecretGenerator, seeded_random_bytes, system_random_bytes
+from mockserver.fixtures import demo_fixtures, load_fixtures_file
+from mockserver.rest import build_rest_app
+from mockserver.service import SecretService, SteppingClock, system_clock
+from mockserver.state import Store
+
+ENV_PREFIX: Final = "ZITADEL_MOCK_"
+EXPOSED_HEADERS: Final = (
+    "grpc-status, grpc-message, grpc-status-details-bin, www-authenticate, x-mock-namespace"
+)
+ALLOWED_METHODS: Final = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+DEFAULT_ALLOWED_HEADERS: Final = (
+    "authorization, content-type, x-zitadel-orgid, x-grpc-web, x-user-agent, grpc-timeout, "
+    "prefer, x-mock-namespace"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What ``zitadel-mock serve`` was asked for. ``fixtures`` None means the demo fixtures."""
+
+    fixtures: Path | None = None
+    seed: int | None = None
+    cors_origins: tuple[str, ...] = ("*",)
+    state: Path | None = None
+
+    def to_env(self) -> dict[str, str]:
+        """The settings as environment variables, for worker processes."""
+        env = {f"{ENV_PREFIX}CORS_ORIGINS": ",".join(self.cors_origins)}
+        if self.fixtures is not None:
+            env[f"{ENV_PREFIX}FIXTURES"] = str(self.fixtures)
+        if self.seed is not None:
+            env[f"{ENV_PREFIX}SEED"] = str(self.seed)
+        if self.state is not None:
+            env[f"{ENV_PREFIX}STATE"] = str(self.state)
+        return env
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        get = os.environ.get
+        fixtures, seed, state = (
+            get(f"{ENV_PREFIX}FIXTURES"),
+            get(f"{ENV_PREFIX}SEED"),
+            get(f"{ENV_PREFIX}STATE"),
+        )
+        origins = get(f"{ENV_PREFIX}CORS_ORIGINS", "*")
+        return cls(
+            fixtures=Path(fixtures) if fixtures else None,
+            seed=int(seed) if seed else None,
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            state=Path(state) if state else None,
+        )
+
+
+def build_service(settings: Settings) -> SecretService:
+    """Load the fixtures into the state and make the service over it."""
+    fixtures = load_fixtures_file(settings.fixtures) if settings.fixtures else demo_fixtures()
+    store = Store(settings.state)
+    store.load(fixtures, only_if_empty=settings.state is not None)
+    if settings.seed is None:
+        return SecretService(store, SecretGenerator(system_random_bytes()), system_clock)
+    return SecretService(
+        store, SecretGenerator(seeded_random_bytes(settings.seed)), SteppingClock()
+    )
+
+
+class MockApp:
+    """The outermost ASGI app: CORS, path normalisation, then the REST app."""
+
+    def __init__(self, service: SecretService, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+        self.rest: ASGIApp = build_rest_app(service)
+        self._any_origin = "*" in settings.cors_origins
+        self._origins = {o.encode() for o in settings.cors_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.rest(scope, receive, send)
+            return
+        scope = keep_encoded_slashes(scope)
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        if origin is None:
+            await self.rest(scope, receive, send)
+            return
+        if not (self._any_origin or origin in self._origins):
+            await self.rest(scope, receive, send)  # no CORS headers: the browser refuses
+            return
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            await self._preflight(origin, headers, send)
+            return
+        await self.rest(scope, receive, _with_cors(send, origin))
+
+    @staticmethod
+    async def _preflight(origin: bytes, headers: dict[bytes, bytes], send: Send) -> None:
+        requested = headers.get(b"access-control-request-headers", DEFAULT_ALLOWED_HEADERS.encode())
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    (b"access-control-allow-origin", origin),
+                    (b"access-control-allow-credentials", b"true"),
+                    (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
+                    (b"access-control-allow-headers", requested),
+                    (b"access-control-max-age", b"600"),
+                    (b"vary", b"Origin"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _with_cors(send: Send, origin: bytes) -> Send:
+    async def cors_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {
+                **message,
+                "headers": [
+                    *message.get("headers", []),
+                    (b"access-control-allow-origin", origin),
+                    (b"access-control-allow-credentials", b"true"),
+                    (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
+                    (b"vary", b"Origin"),
+                ],
+            }
+        await send(message)
+
+    return cors_send
+
+
+def keep_encoded_slashes(scope: Scope) -> Scope:
+    """Match routes the way grpc-gateway does: ``%2F`` inside a segment stays part of the id."""
+    raw: bytes | None = scope.get("raw_path")
+    if not raw or b"%2f" not in raw.lower():
+        return scope
+    segments = raw.split(b"?", 1)[0].decode("latin-1").split("/")
+    path = "/".join(unquote(s).replace("/", "%2F") for s in segments)
+    return {**scope, "path": path}
+
+
+def build_app(settings: Settings) -> MockApp:
+    return MockApp(build_service(settings), settings)
+
+
+def create_app() -> MockApp:
+    """Factory for server workers: settings come from the environment (Settings.to_env)."""
+    return build_app(Settings.from_env())

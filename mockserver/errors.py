@@ -1,0 +1,199 @@
+"""ZITADEL's error catalogue for this operation: one row per case, one exception type.
+
+Every way a request can fail ends as a :class:`MockError` carrying a :class:`Row`. Transports render
+it (REST as google.rpc.Status JSON, gRPC as trailers); none of them invents an error of its own.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+
+class Code(enum.IntEnum):
+    """gRPC status codes (google.rpc.Code)."""
+
+    OK = 0
+    CANCELLED = 1
+    UNKNOWN = 2
+    INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
+
+
+# grpc-gateway's HTTPStatusFromCode (runtime/errors.go): the one table of gRPC code to HTTP status.
+HTTP_STATUS: Final[dict[Code, int]] = {
+    Code.OK: 200,
+    Code.CANCELLED: 499,
+    Code.UNKNOWN: 500,
+    Code.INVALID_ARGUMENT: 400,
+    Code.DEADLINE_EXCEEDED: 504,
+    Code.NOT_FOUND: 404,
+    Code.ALREADY_EXISTS: 409,
+    Code.PERMISSION_DENIED: 403,
+    Code.UNAUTHENTICATED: 401,
+    Code.RESOURCE_EXHAUSTED: 429,
+    Code.FAILED_PRECONDITION: 400,
+    Code.ABORTED: 409,
+    Code.OUT_OF_RANGE: 400,
+    Code.UNIMPLEMENTED: 501,
+    Code.INTERNAL: 500,
+    Code.UNAVAILABLE: 503,
+    Code.DATA_LOSS: 500,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One case of the reference table.
+
+    ``zitadel_id`` is ZITADEL's error id (``AUTH-7fs1e``); rows without one are plain gRPC statuses
+    and carry no ErrorDetail. ``http_status`` overrides the table for the gateway's routing errors.
+    """
+
+    name: str
+    code: Code
+    text: str
+    zitadel_id: str | None = None
+    i18n_key: str | None = None
+    http_status: int | None = None
+
+    @property
+    def status(self) -> int:
+        return self.http_status if self.http_status is not None else HTTP_STATUS[self.code]
+
+
+# Rows 1 to 13 of ZITADEL.md section 3, in the order the server checks them.
+AUTH_HEADER_MISSING = Row("auth_header_missing", Code.UNAUTHENTICATED, "auth header missing")
+INVALID_AUTH_HEADER = Row(
+    "invalid_auth_header", Code.UNAUTHENTICATED, "invalid auth header", "AUTH-toLo1"
+)
+TOKEN_INVALID = Row(
+    "token_invalid",
+    Code.UNAUTHENTICATED,
+    "Errors.Token.Invalid",
+    "AUTH-7fs1e",
+    i18n_key="Errors.Token.Invalid",
+)
+ORG_NOT_FOUND = Row(
+    "org_not_found", Code.PERMISSION_DENIED, "Organisation doesn't exist", "AUTH-Bs7Ds"
+)
+MEMBERSHIP_NOT_FOUND = Row(
+    "membership_not_found", Code.NOT_FOUND, "membership not found", "AUTHZ-cdgFk"
+)
+NO_PERMISSION = Row(
+    "no_permission", Code.PERMISSION_DENIED, "No matching permissions found", "AUTH-5mWD2"
+)
+NO_PROJECT_PERMISSION = Row(
+    "no_project_permission", Code.PERMISSION_DENIED, "No matching permissions found", "AUTH-3jknH"
+)
+INVALID_ID_LENGTH = Row(
+    "invalid_id_length",
+    Code.INVALID_ARGUMENT,
+    "invalid RegenerateOIDCClientSecretRequest.{field}: "
+    "value length must be between 1 and 200 runes, inclusive",
+)
+INVALID_BODY = Row("invalid_body", Code.INVALID_ARGUMENT, "{reason}")
+APP_NOT_FOUND = Row(
+    "app_not_found",
+    Code.NOT_FOUND,
+    "Application doesn't exist",
+    "COMMAND-2g66f",
+    i18n_key="Errors.Project.App.NotExisting",
+)
+APP_NOT_OIDC = Row(
+    "app_not_oidc",
+    Code.INVALID_ARGUMENT,
+    "Application is not type OIDC",
+    "COMMAND-Ghrh3",
+    i18n_key="Errors.Project.App.IsNotOIDC",
+)
+METHOD_NOT_ALLOWED = Row(
+    "method_not_allowed", Code.UNIMPLEMENTED, "Method Not Allowed", http_status=405
+)
+ROUTE_NOT_FOUND = Row("route_not_found", Code.NOT_FOUND, "Not Found")
+
+# Rows of the mock's own making: protective limits and failures of the mock itself.
+BODY_TOO_LARGE = Row(
+    "body_too_large", Code.INVALID_ARGUMENT, "request body is larger than {limit} bytes"
+)
+STATE_BUSY = Row("state_busy", Code.UNAVAILABLE, "the mock's state is busy, retry the request")
+INTERNAL = Row("internal", Code.INTERNAL, "internal error in the mock: {reason}")
+
+CATALOGUE: Final[tuple[Row, ...]] = (
+    AUTH_HEADER_MISSING,
+    INVALID_AUTH_HEADER,
+    TOKEN_INVALID,
+    ORG_NOT_FOUND,
+    MEMBERSHIP_NOT_FOUND,
+    NO_PERMISSION,
+    NO_PROJECT_PERMISSION,
+    INVALID_ID_LENGTH,
+    INVALID_BODY,
+    APP_NOT_FOUND,
+    APP_NOT_OIDC,
+    METHOD_NOT_ALLOWED,
+    ROUTE_NOT_FOUND,
+    BODY_TOO_LARGE,
+    STATE_BUSY,
+    INTERNAL,
+)
+BY_NAME: Final[dict[str, Row]] = {row.name: row for row in CATALOGUE}
+
+
+class MockError(Exception):
+    """A request failed the way ZITADEL would fail it; ``row`` says which way."""
+
+    def __init__(self, row: Row, **fields: str) -> None:
+        self.row = row
+        self.text = row.text.format(**fields) if fields else row.text
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The status message as ZITADEL writes it: ``<text> (<ID>)``, or the bare text."""
+        if self.row.zitadel_id is None:
+            return self.text
+        return f"{self.text} ({self.row.zitadel_id})"
+
+    @property
+    def code(self) -> Code:
+        return self.row.code
+
+    @property
+    def http_status(self) -> int:
+        return self.row.status
+
+    @property
+    def detail(self) -> tuple[str, str] | None:
+        """The ``zitadel.v1.ErrorDetail`` (id, message), or None for plain statuses."""
+        if self.row.zitadel_id is None:
+            return None
+        return (self.row.zitadel_id, self.text)
+
+    def __repr__(self) -> str:
+        return f"MockError({self.row.name}: {self.message!r})"
+
+
+ERROR_DETAIL_TYPE: Final = "type.googleapis.com/zitadel.v1.ErrorDetail"
+
+
+def status_body(error: MockError) -> dict[str, object]:
+    """google.rpc.Status as grpc-gateway renders it in JSON (``details`` left out when empty)."""
+    body: dict[str, object] = {"code": int(error.code), "message": error.message}
+    detail = error.detail
+    if detail is not None:
+        body["details"] = [{"@type": ERROR_DETAIL_TYPE, "id": detail[0], "message": detail[1]}]
+    return body

@@ -1,0 +1,29 @@
+"""Running the app: one uvicorn server on the given host and port."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from mockserver.app import MockApp
+
+log = logging.getLogger("mockserver")
+
+
+def serve(
+    app: MockApp, host: str, port: int, log_level: str = "info", access_log: bool = True
+) -> None:
+    """Serve ``app`` until interrupted."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="on",
+        server_header=False,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,332 @@
+"""The mock's state in SQLite: in memory by default, or a file shared by several workers.
+
+One connection per process, behind one lock. Every rotation is one ``BEGIN IMMEDIATE`` transaction
+that checks the app (rows 10 and 11), bumps the project's sequence and stores the new secret hash,
+so no two rotations ever share a sequence and none is half-written.
+
+Every table carries a namespace column; the default namespace is ``""``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from mockserver import errors
+from mockserver.errors import MockError
+from mockserver.model import (
+    App,
+    AppType,
+    AuthMethod,
+    Fixtures,
+    Membership,
+    Org,
+    Principal,
+    Project,
+    Scope,
+    Token,
+)
+
+SCHEMA_VERSION: Final = 1
+BUSY_TIMEOUT_MS: Final = 2000
+APPLICATION_ID: Final = 0x5A4D4F43  # "ZMOC": marks a file as this mock's state
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS orgs (
+    ns TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (ns, id));
+CREATE TABLE IF NOT EXISTS projects (
+    ns TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, org_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL, changed_us INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (ns, id));
+CREATE TABLE IF NOT EXISTS apps (
+    ns TEXT NOT NULL, id TEXT NOT NULL, project_id TEXT NOT NULL, name TEXT NOT NULL,
+    type TEXT NOT NULL, auth_method TEXT, client_id TEXT, secret_hash TEXT,
+    PRIMARY KEY (ns, id));
+CREATE INDEX IF NOT EXISTS apps_by_client ON apps (ns, client_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    ns TEXT NOT NULL, digest TEXT NOT NULL, label TEXT NOT NULL, user_id TEXT NOT NULL,
+    org_id TEXT NOT NULL, expires_at TEXT, memberships TEXT NOT NULL,
+    PRIMARY KEY (ns, digest));
+"""
+
+
+class StateFileError(RuntimeError):
+    """A state file that cannot be used: corrupt, foreign, or from a newer schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a rotation committed: the project's new sequence, its time and the owning org."""
+
+    sequence: int
+    change_date: datetime
+    resource_owner: str
+
+
+def to_micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def from_micros(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+
+
+class Store:
+    """SQLite-backed state. ``path`` None keeps it in memory for this process alone."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self._lock = threading.RLock()
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        target = self.path if self.path is not None else ":memory:"
+        db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StateFileError(f"{target} is not a usable SQLite state file ({exc})") from None
+        if tables and application_id != APPLICATION_ID:
+            db.close()
+            raise StateFileError(f"{target} is a SQLite file of another program; not touching it")
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StateFileError(
+                f"{target} has state schema {version}, newer than this mock's {SCHEMA_VERSION}"
+            )
+        if self.path is not None:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = OFF")
+        with self._write(db):
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return db
+
+    @staticmethod
+    @contextmanager
+    def _write(db: sqlite3.Connection) -> Iterator[None]:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise MockError(errors.STATE_BUSY) from exc
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the process lock."""
+        with self._lock, self._write(self._db):
+            yield self._db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self, fixtures: Fixtures, ns: str = "", only_if_empty: bool = False) -> bool:
+        """Replace everything in namespace ``ns`` with ``fixtures``, in one transaction.
+
+        With ``only_if_empty`` a namespace that already holds orgs is left as it is (a state file
+        that is being reopened); returns whether the fixtures were loaded.
+        """
+        with self.transaction() as db:
+            if (
+                only_if_empty
+                and db.execute("SELECT 1 FROM orgs WHERE ns = ? LIMIT 1", (ns,)).fetchone()
+            ):
+                return False
+            for table in ("orgs", "projects", "apps", "tokens"):
+                db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
+            db.executemany(
+                "INSERT INTO orgs VALUES (?, ?, ?)", [(ns, o.id, o.name) for o in fixtures.orgs]
+            )
+            db.executemany(
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, 0)",
+                [(ns, p.id, p.name, p.org_id, p.sequence) for p in fixtures.projects],
+            )
+            db.executemany(
+                "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        ns,
+                        a.id,
+                        a.project_id,
+                        a.name,
+                        a.type.value,
+                        a.auth_method.value if a.auth_method else None,
+                        a.client_id,
+                        a.secret_hash,
+                    )
+                    for a in fixtures.apps
+                ],
+            )
+            db.executemany(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_token_row(ns, t) for t in fixtures.tokens],
+            )
+        return True
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def principal(self, digest: str, ns: str = "") -> Principal | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT user_id, org_id, expires_at, memberships FROM tokens"
+                " WHERE ns = ? AND digest = ?",
+                (ns, digest),
+            ).fetchone()
+        if row is None:
+            return None
+        user_id, org_id, expires_at, memberships = row
+        return Principal(
+            user_id=user_id,
+            org_id=org_id,
+            memberships=tuple(
+                Membership(Scope(m["scope"]), tuple(m["roles"]), m["id"])
+                for m in json.loads(memberships)
+            ),
+            expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
+        )
+
+    def org_exists(self, org_id: str, ns: str = "") -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)
+            ).fetchone()
+        return row is not None
+
+    def project_org(self, project_id: str, ns: str = "") -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT org_id FROM projects WHERE ns = ? AND id = ?", (ns, project_id)
+            ).fetchone()
+        return row[0] if row else None
+
+    def app_by_client_id(self, client_id: str, ns: str = "") -> App | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
+                " FROM apps WHERE ns = ? AND client_id = ?",
+                (ns, client_id),
+            ).fetchone()
+        return _app(row) if row else None
+
+    def fixtures(self, ns: str = "") -> Fixtures:
+        """Everything in namespace ``ns``, as records (secrets only as hashes)."""
+        with self._lock:
+            db = self._db
+            orgs = db.execute("SELECT id, name FROM orgs WHERE ns = ? ORDER BY id", (ns,))
+            org_list = tuple(Org(*r) for r in orgs)
+            projects = db.execute(
+                "SELECT id, name, org_id, sequence FROM projects WHERE ns = ? ORDER BY id", (ns,)
+            )
+            project_list = tuple(Project(*r) for r in projects)
+            apps = db.execute(
+                "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
+                " FROM apps WHERE ns = ? ORDER BY id",
+                (ns,),
+            )
+            app_list = tuple(_app(r) for r in apps)
+            tokens = db.execute(
+                "SELECT digest, label FROM tokens WHERE ns = ? ORDER BY label", (ns,)
+            ).fetchall()
+        token_list = []
+        for digest, label in tokens:
+            principal = self.principal(digest, ns)
+            assert principal is not None
+            token_list.append(Token(digest=digest, label=label, principal=principal))
+        return Fixtures(org_list, project_list, app_list, tuple(token_list))
+
+    # -- the rotation ----------------------------------------------------------------------
+
+    def rotate(
+        self,
+        project_id: str,
+        app_id: str,
+        org_id: str,
+        secret_hash: str,
+        now: datetime,
+        *,
+        ns: str = "",
+    ) -> Rotation:
+        """Replace the app's secret hash and bump its project's sequence, atomically.
+
+        Raises APP_NOT_FOUND when the project or app is unknown or owned by another org than
+        ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT a.type, p.sequence, p.changed_us FROM apps a JOIN projects p"
+                " ON p.ns = a.ns AND p.id = a.project_id"
+                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ? AND p.org_id = ?",
+                (ns, app_id, project_id, org_id),
+            ).fetchone()
+            if row is None:
+                raise MockError(errors.APP_NOT_FOUND)
+            app_type, sequence, changed_us = row
+            if app_type != AppType.OIDC.value:
+                raise MockError(errors.APP_NOT_OIDC)
+            # changeDate never goes back, even if the wall clock does.
+            micros = max(to_micros(now), changed_us + 1)
+            db.execute(
+                "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
+                (sequence + 1, micros, ns, project_id),
+            )
+            db.execute(
+                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
+            )
+        return Rotation(sequence + 1, from_micros(micros), org_id)
+
+
+def _token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | None, str]:
+    principal = token.principal
+    memberships = json.dumps(
+        [
+            {"scope": m.scope.value, "id": m.target_id, "roles": list(m.roles)}
+            for m in principal.memberships
+        ]
+    )
+    expires = principal.expires_at.isoformat() if principal.expires_at else None
+    return (
+        ns,
+        token.digest,
+        token.label,
+        principal.user_id,
+        principal.org_id,
+        expires,
+        memberships,
+    )
+
+
+def _app(row: tuple[str, str, str, str, str | None, str | None, str | None]) -> App:
+    app_id, project_id, name, app_type, auth_method, client_id, secret_hash = row
+    return App(
+        id=app_id,
+        project_id=project_id,
+        name=name,
+        type=AppType(app_type),
+        auth_method=AuthMethod(auth_method) if auth_method else None,
+        client_id=client_id,
+        secret_hash=secret_hash,
+    )

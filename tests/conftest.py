@@ -1,0 +1,149 @@
+"""Shared fixtures: the demo ids, and mock servers started as real processes on real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ACME = "319487622871056385"
+GLOBEX = "319487622871056386"
+PORTAL = "319487650192752641"
+SHOP = "319487650192752642"
+WEB = "319487671630840321"
+SPA = "319487671630840322"
+BACKEND = "319487671630840323"
+SSO = "319487671630840324"
+STOREFRONT = "319487671630840325"
+
+
+def rotate_path(project: str, app: str) -> str:
+    return f"/management/v1/projects/{project}/apps/{app}/oidc_config/_generate_client_secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    """Send bytes as they are (for requests no HTTP client would send) and read to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@dataclass
+class LiveServer:
+    """A ``zitadel-mock serve`` process and an HTTP client pointed at it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: IO[bytes]
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rotate(
+        self,
+        project: str = PORTAL,
+        app: str = WEB,
+        token: str | None = "admin-pat",
+        **kwargs: object,
+    ) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if "content" not in kwargs and "json" not in kwargs:
+            kwargs["json"] = {}
+        return self.client.post(rotate_path(project, app), headers=headers, **kwargs)  # type: ignore[arg-type]
+
+    def stderr(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def start_server(*args: str, env: dict[str, str] | None = None) -> LiveServer:
+    """Start the mock as a separate process and wait until it answers."""
+    port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by LiveServer.stop
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        env={**os.environ, **(env or {})},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            err = log.read().decode(errors="replace")
+            log.close()
+            raise RuntimeError(f"mock exited with {process.returncode}: {err}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return LiveServer(process, port, log)
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    process.wait()
+    log.close()
+    raise RuntimeError("mock did not start within 30 s")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[LiveServer]:
+    """One mock with the demo fixtures for the whole session; tests assert relative state only."""
+    live = start_server()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[LiveServer]:
+    """A mock of its own, started with ``--seed 7``, for tests that need known state."""
+    live = start_server("--seed", "7")
+    yield live
+    live.stop()
