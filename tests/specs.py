@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT4
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
-UPSTREAM_PATH = ROOT.parent / "shared" / "reference" / "upstream-openapi-v2.71.4.json"
+UPSTREAM_PATH = ROOT / "tests" / "reference" / "upstream-schemas.json"
 OPERATION = "/management/v1/projects/{projectId}/apps/{appId}/oidc_config/_generate_client_secret"
 
 

@@ -71,6 +71,20 @@ def test_success_body_validates_against_both_specs() -> None:
     upstream_validator("v1RegenerateOIDCClientSecretResponse").validate(body)
 
 
+@pytest.mark.parametrize(
+    ("definition", "body"),
+    [
+        ("rpcStatus", {"code": "5", "message": "Not Found"}),
+        ("rpcStatus", {"code": 5, "details": [{"@type": 1}]}),
+        ("v1RegenerateOIDCClientSecretResponse", {"details": {"sequence": 5}}),
+    ],
+)
+def test_the_upstream_schemas_refuse_what_zitadel_would_not_send(
+    definition: str, body: dict[str, Any]
+) -> None:
+    assert not upstream_validator(definition).is_valid(body)
+
+
 def test_spec_accepts_a_creation_date_and_the_other_fraction_lengths() -> None:
     body = {
         "clientSecret": "s",
