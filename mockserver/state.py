@@ -138,6 +138,12 @@ class Store:
         with self._lock, self._write(self._db):
             yield self._db
 
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the process lock, for reads."""
+        with self._lock:
+            yield self._db
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -156,35 +162,7 @@ class Store:
                 and db.execute("SELECT 1 FROM orgs WHERE ns = ? LIMIT 1", (ns,)).fetchone()
             ):
                 return False
-            for table in ("orgs", "projects", "apps", "tokens"):
-                db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
-            db.executemany(
-                "INSERT INTO orgs VALUES (?, ?, ?)", [(ns, o.id, o.name) for o in fixtures.orgs]
-            )
-            db.executemany(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, 0)",
-                [(ns, p.id, p.name, p.org_id, p.sequence) for p in fixtures.projects],
-            )
-            db.executemany(
-                "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        ns,
-                        a.id,
-                        a.project_id,
-                        a.name,
-                        a.type.value,
-                        a.auth_method.value if a.auth_method else None,
-                        a.client_id,
-                        a.secret_hash,
-                    )
-                    for a in fixtures.apps
-                ],
-            )
-            db.executemany(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [_token_row(ns, t) for t in fixtures.tokens],
-            )
+            replace_namespace(db, fixtures, ns)
         return True
 
     # -- reads -----------------------------------------------------------------------------
@@ -297,6 +275,45 @@ class Store:
                 "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
             )
         return Rotation(sequence + 1, from_micros(micros), org_id)
+
+
+TABLES: Final = ("orgs", "projects", "apps", "tokens")
+
+
+def delete_namespace(db: sqlite3.Connection, ns: str) -> None:
+    """Remove everything of namespace ``ns``; call inside a write transaction."""
+    for table in TABLES:
+        db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
+
+
+def replace_namespace(db: sqlite3.Connection, fixtures: Fixtures, ns: str) -> None:
+    """Make namespace ``ns`` hold exactly ``fixtures``; call inside a write transaction."""
+    delete_namespace(db, ns)
+    db.executemany("INSERT INTO orgs VALUES (?, ?, ?)", [(ns, o.id, o.name) for o in fixtures.orgs])
+    db.executemany(
+        "INSERT INTO projects VALUES (?, ?, ?, ?, ?, 0)",
+        [(ns, p.id, p.name, p.org_id, p.sequence) for p in fixtures.projects],
+    )
+    db.executemany(
+        "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                ns,
+                a.id,
+                a.project_id,
+                a.name,
+                a.type.value,
+                a.auth_method.value if a.auth_method else None,
+                a.client_id,
+                a.secret_hash,
+            )
+            for a in fixtures.apps
+        ],
+    )
+    db.executemany(
+        "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [_token_row(ns, t) for t in fixtures.tokens],
+    )
 
 
 def _token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | None, str]:
