@@ -6,6 +6,7 @@ the admin API refuses exactly what a fixture file would refuse, with the same wo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,14 +152,16 @@ class AdminHandlers:
 
     async def load_fixtures(self, body: Any) -> Answer:
         ns = self._ns()
-        raw = await request.body()
+        # YAML arrives as the bytes sent; JSON as connexion decoded it (already an object).
+        raw = body if isinstance(body, bytes) else json.dumps(body, indent=1).encode()
         try:
-            text = raw.decode("utf-8")
-            fixtures = parse_fixtures(text, "the document")
+            fixtures = parse_fixtures(raw.decode("utf-8"), "the document")
         except UnicodeDecodeError:
             raise MockError(errors.ADMIN_REFUSED, reason="the document is not UTF-8") from None
         except FixtureError as exc:
-            raise MockError(errors.ADMIN_REFUSED, reason=str(exc)) from None
+            # Lines only mean something in the text that was sent.
+            where = str(exc) if isinstance(body, bytes) else f"the document: {exc.problem}"
+            raise MockError(errors.ADMIN_REFUSED, reason=where) from None
         self.control.service.store.load(fixtures, ns)
         return self._state(ns), 200
 

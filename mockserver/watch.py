@@ -41,12 +41,12 @@ class FixtureWatcher:
         self._seen = self._signature()
         self._settled = self._seen
 
-    def _signature(self) -> tuple[int, int] | None:
+    def _signature(self) -> tuple[int, int, int] | None:
         try:
             stat = self.path.stat()
         except OSError:
             return None
-        return (stat.st_mtime_ns, stat.st_size)
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
     def check(self) -> bool:
         """Look at the file once; True if the fixtures were reloaded."""
