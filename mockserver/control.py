@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from mockserver import errors
@@ -127,24 +127,37 @@ class ControlPlane:
         paths, wrong methods): they get a namespace and a journal entry, never a forced outcome.
         """
         pairs = list(headers)
-        call = Call(
-            transport, method, path, redact_headers(pairs), project_id, app_id, self._monotonic()
-        )
-        raw_ns = next((v for k, v in pairs if k.lower() == NAMESPACE_HEADER), "")
-        prefer = [v for k, v in pairs if k.lower() == PREFER_HEADER]
+        raw_ns, prefer = "", []
+        for name, value in pairs:
+            lower = name.lower()
+            if lower == NAMESPACE_HEADER:
+                raw_ns = value
+            elif lower == PREFER_HEADER:
+                prefer.append(value)
+        ns, error, outcome, source = "", None, None, None
         try:
             ns = self.namespace(raw_ns)
-            outcome = parse_prefer(prefer) if operation else None
-            source = "prefer"
-            if operation and outcome is None and self._pulse.queued:
-                spec = self.store.consume(ns, app_id)
-                outcome, source = (parse_prefer([spec]) if spec else None), "queue"
-        except MockError as error:
-            return replace(call, error=error)
-        if outcome is None:
-            return replace(call, ns=ns)
-        delay = outcome.draw_delay_ms(self.rng)
-        return replace(call, ns=ns, outcome=outcome, source=source, delay_ms=delay)
+            if operation:
+                outcome, source = parse_prefer(prefer), "prefer"
+                if outcome is None and self._pulse.queued:
+                    spec = self.store.consume(ns, app_id)
+                    outcome, source = (parse_prefer([spec]) if spec else None), "queue"
+        except MockError as refusal:
+            ns, error, outcome = "", refusal, None
+        return Call(
+            transport,
+            method,
+            path,
+            redact_headers(pairs) if self.journal.enabled else {},
+            project_id,
+            app_id,
+            started=self._monotonic(),
+            ns=ns,
+            error=error,
+            outcome=outcome,
+            source=source if outcome is not None else None,
+            delay_ms=outcome.draw_delay_ms(self.rng) if outcome is not None else 0,
+        )
 
     def finish(
         self,
@@ -167,7 +180,7 @@ class ControlPlane:
         else:
             outcome = "error"
         entry: dict[str, Any] = {
-            "time": self._clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": to_micros(self._clock()),  # formatted when read
             "namespace": call.ns,
             "transport": call.transport,
             "method": call.method,

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 from mockserver.client_secrets import token_digest
 from mockserver.control_state import ControlStore
 from mockserver.errors import MockError
+from mockserver.state import from_micros
 
 log = logging.getLogger("mockserver.journal")
 
@@ -106,7 +107,10 @@ class Journal:
         self, ns: str, app_id: str | None = None, status: int | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         self.flush()
-        return self.store.journal(ns, app_id, status, limit)
+        entries = self.store.journal(ns, app_id, status, limit)
+        for entry in entries:
+            entry["time"] = from_micros(entry["time"]).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return entries
 
     def clear(self, ns: str) -> None:
         self.flush()

@@ -12,6 +12,7 @@ from openapi_spec_validator.readers import read_from_filename
 
 from mockserver.admin import SPEC_PATH
 from mockserver.client_secrets import token_digest
+from mockserver.outcomes import Fault
 from tests.conftest import ACME, BACKEND, PORTAL, SPA, WEB, LiveServer
 from tests.control_helpers import admin, fresh_ns, rotate, sequence, state
 from tests.specs import spec
@@ -23,6 +24,13 @@ def test_the_admin_spec_is_valid_openapi_3_0_3() -> None:
     document, _ = read_from_filename(str(SPEC_PATH))
     validate(document)
     assert document["openapi"] == "3.0.3"
+
+
+def test_the_admin_spec_lists_exactly_the_faults_the_mock_knows() -> None:
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    assert document["components"]["schemas"]["NewOutcome"]["properties"]["fault"]["enum"] == [
+        fault.value for fault in Fault
+    ]
 
 
 def test_the_admin_api_is_not_in_the_contract() -> None:

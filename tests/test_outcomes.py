@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +160,13 @@ def test_admin_outcomes_use_the_same_words_without_the_header() -> None:
         outcome_of({})
     with pytest.raises(OutcomeError, match="unknown field 'colour'"):
         outcome_of({"colour": "red"})
+
+
+def test_the_readme_table_of_forced_codes_says_what_the_mock_answers() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| `code=(\d+)` \| (\d+), code (\d+)[^,]*, `([^`]+)`", readme, re.M)
+    assert len(rows) == len(DEFAULT_ROWS)
+    for code, http, grpc, message in rows:
+        error = prefer(f"code={code}").forced_error()
+        assert error is not None
+        assert (http, int(grpc), message) == (code, int(error.code), error.message)
