@@ -7,8 +7,7 @@ the admin API refuses exactly what a fixture file would refuse, with the same wo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,19 +18,17 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
 from mockserver import errors
-from mockserver.client_secrets import SecretHash
+from mockserver.admin_views import VIEWS, Body, queued_view, time_text
 from mockserver.control import NAMESPACE_HEADER, ControlPlane
-from mockserver.control_state import Queued
 from mockserver.documents import Document
 from mockserver.errors import MockError
 from mockserver.fixtures import FixtureError, parse_fixtures
-from mockserver.model import ROLES, App, Fixtures, Org, Project, Scope, Token
+from mockserver.model import Fixtures
 from mockserver.outcomes import OutcomeError, outcome_of
 from mockserver.rest import _install_error_handlers
 from mockserver.state import from_micros
 
 SPEC_PATH: Final = Path(__file__).resolve().parent / "admin.yaml"
-Body = dict[str, Any]
 Answer = tuple[Body, int]
 
 # Per kind of record: the document's list, the key field, and what people call one.
@@ -43,70 +40,6 @@ KINDS: Final = {
 }
 # A new plaintext replaces the stored hash (the parser takes one or the other).
 HASHED: Final = {"secret": "secretHash", "token": "tokenSha256"}
-
-
-def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def org_view(org: Org) -> Body:
-    return {"id": org.id, "name": org.name}
-
-
-def project_view(project: Project) -> Body:
-    return {
-        "id": project.id,
-        "name": project.name,
-        "org": project.org_id,
-        "sequence": project.sequence,
-    }
-
-
-def app_view(app: App) -> Body:
-    view: Body = {"id": app.id, "name": app.name, "project": app.project_id, "type": app.type}
-    if app.auth_method is not None:
-        view["authMethod"] = app.auth_method.value
-    if app.client_id is not None:
-        view["clientId"] = app.client_id
-    if app.secret_hash is not None:
-        view["secretFingerprint"] = SecretHash(app.secret_hash).fingerprint
-    return view
-
-
-def token_view(token: Token) -> Body:
-    principal = token.principal
-    granting = [m for m in principal.memberships if any(ROLES.get(r, False) for r in m.roles)]
-    view: Body = {
-        "name": token.label,
-        "fingerprint": token.digest[:12],
-        "user": principal.user_id,
-        "org": principal.org_id,
-        "memberships": [
-            {"scope": m.scope.value, "roles": list(m.roles)}
-            | ({"id": m.target_id} if m.scope is not Scope.INSTANCE else {})
-            for m in principal.memberships
-        ],
-        "appWrite": {
-            "instance": any(m.scope is Scope.INSTANCE for m in granting),
-            "orgs": [m.target_id for m in granting if m.scope is Scope.ORG],
-            "projects": [m.target_id for m in granting if m.scope is Scope.PROJECT],
-        },
-    }
-    if principal.expires_at is not None:
-        view["expiresAt"] = _time(principal.expires_at)
-    return view
-
-
-def queued_view(entry: Queued) -> Body:
-    return {"id": entry.id, "app": entry.app_id, "remaining": entry.remaining, "prefer": entry.spec}
-
-
-VIEWS: Final[dict[str, Callable[[Any], Body]]] = {
-    "orgs": org_view,
-    "projects": project_view,
-    "apps": app_view,
-    "tokens": token_view,
-}
 
 
 class AdminHandlers:
@@ -140,8 +73,8 @@ class AdminHandlers:
             names.append(
                 {
                     "name": use.name,
-                    "lastUsed": _time(last),
-                    "expiresAt": _time(last + timedelta(seconds=ttl)),
+                    "lastUsed": time_text(last),
+                    "expiresAt": time_text(last + timedelta(seconds=ttl)),
                 }
             )
         return {"ttlSeconds": ttl, "namespaces": names}, 200
