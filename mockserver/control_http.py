@@ -3,7 +3,7 @@ namespace, the forced outcome or fault, and a journal entry (see :mod:`mockserve
 
 Faults need to drop a connection without an answer, which ASGI cannot express. The outermost app
 calls :func:`remember_connection` with the server's own ``send``; with uvicorn that finds the
-connection's transport and keeps its ``abort`` in the scope. Under a server where it finds none,
+connection's transport and keeps its ``close`` in the scope. Under a server where it finds none,
 a fault that drops the connection raises instead (the server answers 500 or resets the stream).
 """
 
@@ -32,7 +32,7 @@ from mockserver.watch import FixtureWatcher
 
 log = logging.getLogger("mockserver.control")
 
-ABORT_KEY: Final = "zitadel_mock.abort"
+CLOSE_KEY: Final = "zitadel_mock.close"
 ADMIN_PREFIX: Final = "/__mock"
 OPERATION_PATH: Final = re.compile(
     r"/management/v1/projects/([^/]+)/apps/([^/]+)/oidc_config/_generate_client_secret"
@@ -46,11 +46,11 @@ class ConnectionDropError(Exception):
 
 
 def remember_connection(scope: Scope, send: Send) -> None:
-    """Keep the server's way to drop this connection in the scope (uvicorn's transport)."""
+    """Keep the server's way to close this connection in the scope (uvicorn's transport)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    abort = getattr(transport, "abort", None)
-    if callable(abort):
-        scope[ABORT_KEY] = abort
+    close = getattr(transport, "close", None)
+    if callable(close):
+        scope[CLOSE_KEY] = close
 
 
 def file_digest(path: Path | None) -> str:
@@ -127,6 +127,7 @@ class ControlledApp:
     async def _fault(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> str | None:
         """Apply ``fault``; returns a note for the journal."""
         if fault is Fault.CLOSE:
+            await read_request(receive)  # a body left unread would turn the close into a reset
             await drop_connection(scope)
         elif fault is Fault.EMPTY:
             await send(_start(200, b"0"))
@@ -216,12 +217,20 @@ async def send_error(send: Send, error: MockError, headers: dict[str, str] | Non
 
 
 async def drop_connection(scope: Scope) -> None:
-    """Close the connection at once, without a (further) byte of response."""
-    abort = scope.get(ABORT_KEY)
-    if abort is None:
+    """Close the connection now: what was sent is delivered, nothing more is."""
+    close = scope.get(CLOSE_KEY)
+    if close is None:
         raise ConnectionDropError("this server offers no way to drop a connection")
-    abort()
+    close()
     await asyncio.sleep(0)  # let the server see the connection go before the app returns
+
+
+async def read_request(receive: Receive) -> None:
+    """Read the request body to its end (and forget it)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
 
 
 async def wait_for_disconnect(receive: Receive, limit: float) -> None:
