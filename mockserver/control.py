@@ -243,6 +243,7 @@ class ControlPlane:
         if not force and now - self._last_sweep < self._sweep_every:
             return
         self._last_sweep = now
+        self.journal.flush()  # entries still buffered for a namespace must go with it
         idle_before = to_micros(self._clock()) - int(self.settings.namespace_ttl * 1_000_000)
         for name in self.store.expire(idle_before):
             self._known.pop(name, None)
