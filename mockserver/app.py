@@ -15,6 +15,13 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.client_secrets import SecretGenerator, seeded_random_bytes, system_random_bytes
+from mockserver.control import (
+    DEFAULT_JOURNAL_SIZE,
+    DEFAULT_MAX_STALL,
+    DEFAULT_NAMESPACE_TTL,
+    ControlSettings,
+)
+from mockserver.control_http import remember_connection, with_control
 from mockserver.fixtures import demo_fixtures, load_fixtures_file
 from mockserver.rest import build_rest_app
 from mockserver.service import SecretService, SteppingClock, system_clock
@@ -40,6 +47,13 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     state: Path | None = None
     busy_timeout_ms: int = 1000
+    watch: bool = False
+    namespace_ttl: float = DEFAULT_NAMESPACE_TTL
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    max_stall: float = DEFAULT_MAX_STALL
+
+    def control(self) -> ControlSettings:
+        return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables, for worker processes."""
@@ -51,6 +65,10 @@ class Settings:
         if self.state is not None:
             env[f"{ENV_PREFIX}STATE"] = str(self.state)
         env[f"{ENV_PREFIX}BUSY_TIMEOUT_MS"] = str(self.busy_timeout_ms)
+        env[f"{ENV_PREFIX}WATCH"] = "1" if self.watch else ""
+        env[f"{ENV_PREFIX}NAMESPACE_TTL"] = str(self.namespace_ttl)
+        env[f"{ENV_PREFIX}JOURNAL_SIZE"] = str(self.journal_size)
+        env[f"{ENV_PREFIX}MAX_STALL"] = str(self.max_stall)
         return env
 
     @classmethod
@@ -68,6 +86,10 @@ class Settings:
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             state=Path(state) if state else None,
             busy_timeout_ms=int(get(f"{ENV_PREFIX}BUSY_TIMEOUT_MS", "1000")),
+            watch=bool(get(f"{ENV_PREFIX}WATCH")),
+            namespace_ttl=float(get(f"{ENV_PREFIX}NAMESPACE_TTL", DEFAULT_NAMESPACE_TTL)),
+            journal_size=int(get(f"{ENV_PREFIX}JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE)),
+            max_stall=float(get(f"{ENV_PREFIX}MAX_STALL", DEFAULT_MAX_STALL)),
         )
 
 
@@ -99,7 +121,16 @@ class MockApp:
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
-        self.rest: ASGIApp = build_rest_app(service)
+        controlled = with_control(
+            build_rest_app(service),
+            service,
+            fixtures_path=settings.fixtures,
+            seed=settings.seed,
+            settings=settings.control(),
+            watch=settings.watch,
+        )
+        self.control = controlled.control  # what the gRPC adapter calls (mockserver.control)
+        self.rest: ASGIApp = controlled
         self._any_origin = "*" in settings.cors_origins
         self._origins = {o.encode() for o in settings.cors_origins}
 
@@ -108,6 +139,7 @@ class MockApp:
             await self.rest(scope, receive, send)
             return
         scope = keep_encoded_slashes(scope)
+        remember_connection(scope, send)
         headers = dict(scope["headers"])
         origin = headers.get(b"origin")
         if origin is None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mockserver.app import MockApp, Settings, build_service, open_state
+from mockserver.control import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_STALL, DEFAULT_NAMESPACE_TTL
 from mockserver.fixtures import FixtureError, load_fixtures_file
 from mockserver.server import serve, serve_workers
 from mockserver.state import StateFileError
@@ -55,6 +56,30 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="browser origin allowed to call the mock (repeatable; default: any origin)",
     )
+    run.add_argument(
+        "--watch", action="store_true", help="reload the --fixtures file when it changes"
+    )
+    run.add_argument(
+        "--namespace-ttl",
+        type=float,
+        default=DEFAULT_NAMESPACE_TTL,
+        metavar="SECONDS",
+        help="forget a namespace after this long unused (default 3600)",
+    )
+    run.add_argument(
+        "--journal-size",
+        type=int,
+        default=DEFAULT_JOURNAL_SIZE,
+        metavar="N",
+        help="requests kept in the journal per namespace; 0 records none (default 1000)",
+    )
+    run.add_argument(
+        "--max-stall",
+        type=float,
+        default=DEFAULT_MAX_STALL,
+        metavar="SECONDS",
+        help="longest a 'stall' fault holds a response (default 30)",
+    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.add_argument("--no-access-log", action="store_true", help="do not log each request")
     check = verbs.add_parser("check-fixtures", help="check a fixture file and exit")
@@ -85,6 +110,9 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.watch and args.fixtures is None:
+        print("zitadel-mock: --watch needs --fixtures FILE", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="zitadel-mock-") as scratch:
         state = args.state
         if state is None and args.workers > 1:
@@ -95,6 +123,10 @@ def _serve(args: argparse.Namespace) -> int:
             cors_origins=tuple(args.cors_origins or ("*",)),
             state=state,
             busy_timeout_ms=args.busy_timeout,
+            watch=args.watch,
+            namespace_ttl=args.namespace_ttl,
+            journal_size=args.journal_size,
+            max_stall=args.max_stall,
         )
         store, loaded = open_state(settings)
         source = args.fixtures or "the built-in demo fixtures"

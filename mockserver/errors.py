@@ -132,6 +132,34 @@ BODY_TOO_LARGE = Row(
 STATE_BUSY = Row("state_busy", Code.UNAVAILABLE, "the mock's state is busy, retry the request")
 INTERNAL = Row("internal", Code.INTERNAL, "internal error in the mock: {reason}")
 
+# Answers for forced codes that ZITADEL's table has no row for (Prefer: code=503, ...). The texts
+# are what a Go server says in these cases (context errors) or plain English.
+QUOTA_EXHAUSTED = Row(
+    "quota_exhausted",
+    Code.RESOURCE_EXHAUSTED,
+    "Errors.Quota.Access.Exhausted",
+    "QUOTA-vjAy8",
+    i18n_key="Errors.Quota.Access.Exhausted",
+)
+CANCELLED = Row("cancelled", Code.CANCELLED, "context canceled")
+DEADLINE_EXCEEDED = Row("deadline_exceeded", Code.DEADLINE_EXCEEDED, "context deadline exceeded")
+ABORTED = Row("aborted", Code.ABORTED, "the operation was aborted, retry it")
+INTERNAL_ERROR = Row("internal_error", Code.INTERNAL, "Internal error")
+UNIMPLEMENTED = Row("unimplemented", Code.UNIMPLEMENTED, "method not implemented")
+UNAVAILABLE = Row("unavailable", Code.UNAVAILABLE, "the service is currently unavailable")
+
+# The control plane's own refusals (mock headers and the /__mock admin API).
+BAD_PREFER = Row("bad_prefer", Code.INVALID_ARGUMENT, "invalid Prefer header: {reason}")
+BAD_NAMESPACE = Row("bad_namespace", Code.INVALID_ARGUMENT, "invalid X-Mock-Namespace: {reason}")
+TOO_MANY_NAMESPACES = Row(
+    "too_many_namespaces",
+    Code.RESOURCE_EXHAUSTED,
+    "the mock holds {limit} namespaces already; reset them or let idle ones expire",
+)
+ADMIN_NOT_FOUND = Row("admin_not_found", Code.NOT_FOUND, "{what} does not exist")
+ADMIN_EXISTS = Row("admin_exists", Code.ALREADY_EXISTS, "{what} already exists")
+ADMIN_REFUSED = Row("admin_refused", Code.INVALID_ARGUMENT, "{reason}")
+
 CATALOGUE: Final[tuple[Row, ...]] = (
     AUTH_HEADER_MISSING,
     INVALID_AUTH_HEADER,
@@ -149,6 +177,19 @@ CATALOGUE: Final[tuple[Row, ...]] = (
     BODY_TOO_LARGE,
     STATE_BUSY,
     INTERNAL,
+    QUOTA_EXHAUSTED,
+    CANCELLED,
+    DEADLINE_EXCEEDED,
+    ABORTED,
+    INTERNAL_ERROR,
+    UNIMPLEMENTED,
+    UNAVAILABLE,
+    BAD_PREFER,
+    BAD_NAMESPACE,
+    TOO_MANY_NAMESPACES,
+    ADMIN_NOT_FOUND,
+    ADMIN_EXISTS,
+    ADMIN_REFUSED,
 )
 BY_NAME: Final[dict[str, Row]] = {row.name: row for row in CATALOGUE}
 

@@ -6,6 +6,7 @@ hashed here; nothing after this module sees them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib import resources
@@ -30,6 +31,8 @@ from mockserver.model import (
 )
 
 MAX_ID_LENGTH: Final = 200
+SECRET_HASH: Final = re.compile(r"sha256\$[0-9a-f]{2,64}\$[0-9a-f]{64}")
+TOKEN_SHA256: Final = re.compile(r"[0-9a-f]{64}")
 T = TypeVar("T")
 
 
@@ -209,7 +212,7 @@ def _app(reader: _Reader, node: yaml.Node, projects: dict[str, str]) -> tuple[Ap
         node,
         "an app",
         {"id", "name", "project", "type"},
-        {"authMethod", "clientId", "secret"},
+        {"authMethod", "clientId", "secret", "secretHash"},
     )
     app_id = reader.ident(fields["id"], "app id")
     project = reader.ident(fields["project"], "app project")
@@ -233,12 +236,17 @@ def _app(reader: _Reader, node: yaml.Node, projects: dict[str, str]) -> tuple[Ap
     elif app_type is not AppType.SAML:
         client_id = f"{app_id}@{projects[project]}"
     secret_hash: str | None = None
+    if "secret" in fields and "secretHash" in fields:
+        raise reader.fail(fields["secretHash"], "give secret or secretHash, not both")
+    for key in ("secret", "secretHash"):
+        if key in fields and (app_type is AppType.SAML or auth_method is AuthMethod.NONE):
+            raise reader.fail(fields[key], "only apps that authenticate with a secret have one")
     if "secret" in fields:
-        if app_type is AppType.SAML or auth_method is AuthMethod.NONE:
-            raise reader.fail(
-                fields["secret"], "only apps that authenticate with a secret have one"
-            )
         secret_hash = SecretHash.of(reader.string(fields["secret"], "secret")).encoded
+    elif "secretHash" in fields:
+        secret_hash = reader.string(fields["secretHash"], "secretHash")
+        if not SECRET_HASH.fullmatch(secret_hash):
+            raise reader.fail(fields["secretHash"], "secretHash must read sha256$<salt>$<digest>")
     app = App(
         id=app_id,
         project_id=project,
@@ -255,11 +263,22 @@ def _token(
     reader: _Reader, node: yaml.Node, org_ids: set[str], project_ids: set[str]
 ) -> tuple[Token, yaml.Node]:
     fields = reader.mapping(
-        node, "a token", {"token", "user", "org"}, {"name", "memberships", "expiresAt"}
+        node,
+        "a token",
+        {"user", "org"},
+        {"token", "tokenSha256", "name", "memberships", "expiresAt"},
     )
-    plaintext = reader.string(fields["token"], "token")
-    if any(ch.isspace() for ch in plaintext):
-        raise reader.fail(fields["token"], "a token must not contain white space")
+    if ("token" in fields) == ("tokenSha256" in fields):
+        raise reader.fail(node, "a token needs exactly one of 'token' and 'tokenSha256'")
+    if "token" in fields:
+        plaintext = reader.string(fields["token"], "token")
+        if any(ch.isspace() for ch in plaintext):
+            raise reader.fail(fields["token"], "a token must not contain white space")
+        digest = token_digest(plaintext)
+    else:
+        digest = reader.string(fields["tokenSha256"], "tokenSha256")
+        if not TOKEN_SHA256.fullmatch(digest):
+            raise reader.fail(fields["tokenSha256"], "tokenSha256 must be 64 lowercase hex digits")
     org = reader.ident(fields["org"], "token org")
     if org not in org_ids:
         raise reader.fail(fields["org"], f"token org {org!r} is not an org of this document")
@@ -267,7 +286,6 @@ def _token(
         _membership(reader, m, org_ids, project_ids)
         for m in reader.sequence(fields.get("memberships"), "memberships")
     )
-    digest = token_digest(plaintext)
     label = reader.string(fields["name"], "token name") if "name" in fields else digest[:12]
     principal = Principal(
         user_id=reader.ident(fields["user"], "token user"),

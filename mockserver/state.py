@@ -156,19 +156,19 @@ class Store:
             raise
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the process lock."""
+        with self._lock, self._write(self._db):
+            yield self._db
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
         """The connection for reads, under the process lock; database failures are STATE_BUSY."""
         with self._lock:
             try:
                 yield self._db
             except sqlite3.Error as exc:
                 raise MockError(errors.STATE_BUSY) from exc
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the process lock."""
-        with self._lock, self._write(self._db):
-            yield self._db
 
     def close(self) -> None:
         with self._lock:
@@ -188,41 +188,13 @@ class Store:
                 and db.execute("SELECT 1 FROM orgs WHERE ns = ? LIMIT 1", (ns,)).fetchone()
             ):
                 return False
-            for table in ("orgs", "projects", "apps", "tokens"):
-                db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
-            db.executemany(
-                "INSERT INTO orgs VALUES (?, ?, ?)", [(ns, o.id, o.name) for o in fixtures.orgs]
-            )
-            db.executemany(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, 0)",
-                [(ns, p.id, p.name, p.org_id, p.sequence) for p in fixtures.projects],
-            )
-            db.executemany(
-                "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        ns,
-                        a.id,
-                        a.project_id,
-                        a.name,
-                        a.type.value,
-                        a.auth_method.value if a.auth_method else None,
-                        a.client_id,
-                        a.secret_hash,
-                    )
-                    for a in fixtures.apps
-                ],
-            )
-            db.executemany(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [_token_row(ns, t) for t in fixtures.tokens],
-            )
+            replace_namespace(db, fixtures, ns)
         return True
 
     # -- reads -----------------------------------------------------------------------------
 
     def principal(self, digest: str, ns: str = "") -> Principal | None:
-        with self._reading() as db:
+        with self.read() as db:
             row = db.execute(
                 "SELECT user_id, org_id, expires_at, memberships FROM tokens"
                 " WHERE ns = ? AND digest = ?",
@@ -242,19 +214,19 @@ class Store:
         )
 
     def org_exists(self, org_id: str, ns: str = "") -> bool:
-        with self._reading() as db:
+        with self.read() as db:
             row = db.execute("SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)).fetchone()
         return row is not None
 
     def project_org(self, project_id: str, ns: str = "") -> str | None:
-        with self._reading() as db:
+        with self.read() as db:
             row = db.execute(
                 "SELECT org_id FROM projects WHERE ns = ? AND id = ?", (ns, project_id)
             ).fetchone()
         return row[0] if row else None
 
     def app_by_client_id(self, client_id: str, ns: str = "") -> App | None:
-        with self._reading() as db:
+        with self.read() as db:
             row = db.execute(
                 "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
                 " FROM apps WHERE ns = ? AND client_id = ?",
@@ -264,7 +236,7 @@ class Store:
 
     def fixtures(self, ns: str = "") -> Fixtures:
         """Everything in namespace ``ns``, as records (secrets only as hashes)."""
-        with self._reading() as db:
+        with self.read() as db:
             orgs = db.execute("SELECT id, name FROM orgs WHERE ns = ? ORDER BY id", (ns,))
             org_list = tuple(Org(*r) for r in orgs)
             projects = db.execute(
@@ -326,6 +298,45 @@ class Store:
                 "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
             )
         return Rotation(sequence + 1, from_micros(micros), org_id)
+
+
+TABLES: Final = ("orgs", "projects", "apps", "tokens")
+
+
+def delete_namespace(db: sqlite3.Connection, ns: str) -> None:
+    """Remove everything of namespace ``ns``; call inside a write transaction."""
+    for table in TABLES:
+        db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
+
+
+def replace_namespace(db: sqlite3.Connection, fixtures: Fixtures, ns: str) -> None:
+    """Make namespace ``ns`` hold exactly ``fixtures``; call inside a write transaction."""
+    delete_namespace(db, ns)
+    db.executemany("INSERT INTO orgs VALUES (?, ?, ?)", [(ns, o.id, o.name) for o in fixtures.orgs])
+    db.executemany(
+        "INSERT INTO projects VALUES (?, ?, ?, ?, ?, 0)",
+        [(ns, p.id, p.name, p.org_id, p.sequence) for p in fixtures.projects],
+    )
+    db.executemany(
+        "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                ns,
+                a.id,
+                a.project_id,
+                a.name,
+                a.type.value,
+                a.auth_method.value if a.auth_method else None,
+                a.client_id,
+                a.secret_hash,
+            )
+            for a in fixtures.apps
+        ],
+    )
+    db.executemany(
+        "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [_token_row(ns, t) for t in fixtures.tokens],
+    )
 
 
 def _token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | None, str]:

@@ -8,7 +8,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = ["errors", "client_secrets", "model", "fixtures", "state", "service"]
+DOMAIN = [
+    "errors",
+    "client_secrets",
+    "model",
+    "fixtures",
+    "state",
+    "service",
+    # the control plane's transport-neutral part (what every adapter calls)
+    "outcomes",
+    "control",
+    "control_state",
+    "journal",
+    "documents",
+    "watch",
+]
 WEB = {
     "connexion",
     "starlette",
@@ -21,6 +35,8 @@ WEB = {
     "flask",
     "mockserver.rest",
     "mockserver.app",
+    "mockserver.admin",
+    "mockserver.control_http",
 }
 
 
