@@ -9,6 +9,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -276,3 +277,56 @@ def test_seed_with_several_workers_is_refused() -> None:
     result = run_serve("--seed", "1", "--workers", "2")
     assert result.returncode == 2
     assert "--seed needs a single worker" in result.stderr
+
+
+def test_a_restart_keeps_changes_made_through_the_admin_api(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    first = start_server("--state", str(state))
+    try:
+        created = first.client.post(
+            "/__mock/apps",
+            json={"id": "900", "name": "added", "project": PORTAL, "type": "oidc"},
+        )
+        assert created.status_code == 201, created.text
+        renamed = first.client.patch(f"/__mock/apps/{WEB}", json={"name": "web-renamed"})
+        assert renamed.status_code == 200, renamed.text
+        sequence = int(first.rotate(PORTAL, "900").json()["details"]["sequence"])
+    finally:
+        first.stop()
+    again = start_server("--state", str(state))
+    try:
+        apps = {a["id"]: a for a in again.client.get("/__mock/state").json()["apps"]}
+        assert apps["900"]["name"] == "added"
+        assert apps[WEB]["name"] == "web-renamed"
+        assert again.rotate(PORTAL, "900").json()["details"]["sequence"] == str(sequence + 1)
+    finally:
+        again.stop()
+
+
+def test_a_restart_keeps_the_fixture_edits_a_watch_reloaded(tmp_path: Path) -> None:
+    fixtures, state = tmp_path / "fixtures.yaml", tmp_path / "state.db"
+    text = (
+        'orgs: [{id: "1", name: o}]\n'
+        'projects: [{id: "2", name: p, org: "1", sequence: 10}]\n'
+        'apps: [{id: "3", name: a, project: "2", type: oidc}]\n'
+        'tokens: [{token: t, user: "4", org: "1", memberships: [{scope: instance, roles: [IAM_OWNER]}]}]\n'
+    )
+    fixtures.write_text(text)
+    first = start_server("--state", str(state), "--fixtures", str(fixtures), "--watch")
+    try:
+        fixtures.write_text(
+            text.replace(
+                "type: oidc}]", 'type: oidc}, {id: "5", name: b, project: "2", type: oidc}]'
+            )
+        )
+        deadline = time.monotonic() + 20
+        while first.rotate("2", "5", token="t").status_code != 200:
+            assert time.monotonic() < deadline, "the edit was not reloaded"
+            time.sleep(0.2)
+    finally:
+        first.stop()
+    again = start_server("--state", str(state), "--fixtures", str(fixtures))
+    try:
+        assert again.rotate("2", "5", token="t").json()["details"]["sequence"] == "12"
+    finally:
+        again.stop()
