@@ -309,7 +309,8 @@ def test_a_restart_keeps_the_fixture_edits_a_watch_reloaded(tmp_path: Path) -> N
         'orgs: [{id: "1", name: o}]\n'
         'projects: [{id: "2", name: p, org: "1", sequence: 10}]\n'
         'apps: [{id: "3", name: a, project: "2", type: oidc}]\n'
-        'tokens: [{token: t, user: "4", org: "1", memberships: [{scope: instance, roles: [IAM_OWNER]}]}]\n'
+        'tokens: [{token: t, user: "4", org: "1",'
+        " memberships: [{scope: instance, roles: [IAM_OWNER]}]}]\n"
     )
     fixtures.write_text(text)
     first = start_server("--state", str(state), "--fixtures", str(fixtures), "--watch")
