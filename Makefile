@@ -24,7 +24,7 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mockserver contracts tests
+	$(BIN)/mypy mockserver contracts tests zitadel_proto
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports

@@ -16,9 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.client_secrets import SecretGenerator, seeded_random_bytes, system_random_bytes
 from mockserver.fixtures import demo_fixtures, load_fixtures_file
+from mockserver.grpc_adapter import GrpcAdapter
+from mockserver.grpc_app import GrpcApp
 from mockserver.rest import build_rest_app
 from mockserver.service import SecretService, SteppingClock, system_clock
 from mockserver.state import Store
+from zitadel_proto.wire import wire_of
 
 ENV_PREFIX: Final = "ZITADEL_MOCK_"
 EXPOSED_HEADERS: Final = (
@@ -81,12 +84,13 @@ def build_service(settings: Settings) -> SecretService:
 
 
 class MockApp:
-    """The outermost ASGI app: CORS, path normalisation, then the REST app."""
+    """The outermost ASGI app: CORS, path normalisation, then gRPC (by Content-Type) or REST."""
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
         self.rest: ASGIApp = build_rest_app(service)
+        self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service))
         self._any_origin = "*" in settings.cors_origins
         self._origins = {o.encode() for o in settings.cors_origins}
 
@@ -96,17 +100,18 @@ class MockApp:
             return
         scope = keep_encoded_slashes(scope)
         headers = dict(scope["headers"])
+        app = self.rest if wire_of(headers.get(b"content-type")) is None else self.grpc
         origin = headers.get(b"origin")
         if origin is None:
-            await self.rest(scope, receive, send)
+            await app(scope, receive, send)
             return
         if not (self._any_origin or origin in self._origins):
-            await self.rest(scope, receive, send)  # no CORS headers: the browser refuses
+            await app(scope, receive, send)  # no CORS headers: the browser refuses
             return
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             await self._preflight(origin, headers, send)
             return
-        await self.rest(scope, receive, _with_cors(send, origin))
+        await app(scope, receive, _with_cors(send, origin))
 
     @staticmethod
     async def _preflight(origin: bytes, headers: dict[bytes, bytes], send: Send) -> None:

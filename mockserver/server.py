@@ -1,4 +1,8 @@
-"""Running the app: one uvicorn server on the given host and port."""
+"""Running the app: one uvicorn server on the given host and port.
+
+HTTP/1.1 (REST, gRPC-web) goes to uvicorn's httptools protocol, cleartext HTTP/2 (native gRPC)
+to our own (:mod:`mockserver.h2proto`), both on the one port.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import uvicorn
 
 from mockserver.app import MockApp
+from mockserver.h2proto import SniffingProtocol
 
 log = logging.getLogger("mockserver")
 
@@ -19,7 +24,7 @@ def serve(
         app,
         host=host,
         port=port,
-        http="httptools",
+        http=SniffingProtocol,
         loop="uvloop",
         log_level=log_level,
         access_log=access_log,
