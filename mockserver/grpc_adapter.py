@@ -68,7 +68,8 @@ def error_reply(error: MockError) -> Reply:
     if detail is not None:
         packed = ErrorDetail(id=detail[0], message=detail[1])
         details = encode_status(int(error.code), error.message, (packed,))
-    return Reply(error.code, error.message, details, http_status=error.row.status)
+    # Only the answers grpc-go gives before any gRPC response have an HTTP status of their own.
+    return Reply(error.code, error.message, details, http_status=error.row.http_status or 200)
 
 
 def success_message(result: Regenerated) -> bytes:

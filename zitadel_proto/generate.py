@@ -33,11 +33,12 @@ def generated_files() -> list[str]:
     return [f"{s}_pb2.{ext}" for s in stems for ext in ("py", "pyi")] + [STATUS_DESCRIPTOR]
 
 
-def generate(out: Path) -> None:
+def generate(out: Path, root: Path = ROOT) -> None:
+    """Compile the protos found under ``root`` into ``out``."""
     from grpc_tools import protoc  # noqa: PLC0415 - a development tool, not a runtime need
 
     well_known = resources.files("grpc_tools").joinpath("_proto")
-    include = [f"-I{ROOT}", f"-I{well_known}"]
+    include = [f"-I{root}", f"-I{well_known}"]
     out.mkdir(parents=True, exist_ok=True)
     runs = [
         [*include, f"--python_out={out}", f"--pyi_out={out}", *MESSAGE_PROTOS],
