@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test check fuzz bench clean
+.PHONY: run test check fuzz bench clean proto bench-transports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,9 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports
+
+proto: $(STAMP)
+	$(BIN)/python -m zitadel_proto.generate
+
+bench-transports: $(STAMP)
+	$(BIN)/python bench/transports.py

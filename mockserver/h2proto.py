@@ -105,6 +105,7 @@ class H2Protocol(asyncio.Protocol):
         self.closing = False  # a GOAWAY went one way or the other: no new streams
         self.writable = asyncio.Event()
         self.writable.set()
+        self.flush_scheduled = False
         self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
 
@@ -329,10 +330,20 @@ class H2Protocol(asyncio.Protocol):
             self.conn.reset_stream(stream_id, code)
 
     def flush(self) -> None:
+        """Write what h2 has queued, once per turn of the event loop: one syscall carries the
+        frames of every stream that answered in that turn."""
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.loop.call_soon(self.write_out)
+
+    def write_out(self) -> None:
+        self.flush_scheduled = False
         data = self.conn.data_to_send()
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
     def close(self) -> None:
+        """Hang up after what is queued (a GOAWAY, the last answers) has been written."""
         if self.transport is not None and not self.transport.is_closing():
+            self.write_out()
             self.transport.close()
