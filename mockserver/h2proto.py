@@ -246,10 +246,8 @@ class H2Protocol(asyncio.Protocol):
         if stream.reset:
             return
         if not stream.headers_sent:
-            stream.status, stream.headers = 500, [(b"content-type", b"text/plain; charset=utf-8")]
-            stream.headers_sent = True
-            self.send_headers(stream, end_stream=False)
-            self.conn.send_data(stream.id, b"Internal Server Error", end_stream=True)
+            stream.status, stream.headers, stream.headers_sent = 500, [], True
+            self.send_headers(stream, end_stream=True)
         else:
             self.reset_stream(stream.id, ErrorCodes.INTERNAL_ERROR)
         stream.response_complete = True
