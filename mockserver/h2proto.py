@@ -1,10 +1,9 @@
-"""REST, gRPC-web and native gRPC on one port: HTTP/1.1 by uvicorn's httptools, HTTP/2 by us.
+"""Our HTTP/2 server connection: the same ASGI app as HTTP/1.1, one task per stream.
 
-uvicorn is given :class:`SniffingProtocol` as its HTTP protocol. It reads the first bytes of each
-connection: the HTTP/2 connection preface (prior knowledge, as gRPC clients speak cleartext
-HTTP/2) hands the connection to :class:`H2Protocol`, anything else to uvicorn's own
-HttpToolsProtocol, untouched. H2Protocol runs the same ASGI app, one task per stream, with
-``http_version`` "2" and the ``http.response.trailers`` extension.
+:mod:`mockserver.sniff` hands it every connection that opens with the HTTP/2 preface. Scopes
+carry ``http_version`` "2" and the ``http.response.trailers`` extension (native gRPC needs
+trailers); flow control is honoured both ways, and a stream reset, a GOAWAY or a lost connection
+ends what depends on it.
 """
 
 from __future__ import annotations
@@ -22,13 +21,11 @@ import h2.exceptions
 import h2.settings
 from h2.errors import ErrorCodes
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
 from mockserver.h2stream import H2Stream, Headers
 
-PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 MAX_CONCURRENT_STREAMS: Final = 256
 STREAM_WINDOW: Final = 1 << 20
 CONNECTION_WINDOW: Final = 1 << 24
@@ -36,39 +33,6 @@ DEFAULT_WINDOW: Final = 65535
 
 log = logging.getLogger("uvicorn.error")
 access_log = logging.getLogger("uvicorn.access")
-
-
-class SniffingProtocol(asyncio.Protocol):
-    """Waits for enough bytes to tell HTTP/2 from HTTP/1.1, then hands the connection over."""
-
-    def __init__(
-        self,
-        config: Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        self._args = (config, server_state, app_state, _loop)
-        self._transport: asyncio.Transport | None = None
-        self._buffer = b""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self._buffer + data
-        if len(buffer) < len(PREFACE) and PREFACE.startswith(buffer):
-            self._buffer = buffer
-            return
-        protocol_class = H2Protocol if buffer.startswith(PREFACE) else HttpToolsProtocol
-        protocol: asyncio.Protocol = protocol_class(*self._args)
-        assert self._transport is not None
-        self._transport.set_protocol(protocol)
-        protocol.connection_made(self._transport)
-        protocol.data_received(buffer)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._transport = None
 
 
 class H2Protocol(asyncio.Protocol):

@@ -1,7 +1,7 @@
 """Running the app: one uvicorn server on the given host and port.
 
 HTTP/1.1 (REST, gRPC-web) goes to uvicorn's httptools protocol, cleartext HTTP/2 (native gRPC)
-to our own (:mod:`mockserver.h2proto`), both on the one port.
+to our own (:mod:`mockserver.sniff`, :mod:`mockserver.h2proto`), both on the one port.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import uvicorn
 
 from mockserver.app import MockApp
-from mockserver.h2proto import SniffingProtocol
+from mockserver.sniff import SniffingProtocol
 
 log = logging.getLogger("mockserver")
 

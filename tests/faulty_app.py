@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from mockserver.h2proto import SniffingProtocol
+from mockserver.sniff import SniffingProtocol
 
 Message = dict[str, Any]
 
