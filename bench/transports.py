@@ -3,7 +3,8 @@
     python bench/transports.py [--requests 3000] [--connections 32] [--rounds 2]
 
 Starts the mock as ``zitadel-mock serve`` does (HTTP/1.1 and HTTP/2 on one port) and, for the
-before/after comparison of REST, a second one on uvicorn's plain httptools protocol. h2load
+before/after comparison of REST, a second one on uvicorn's plain httptools protocol (and the same
+pair serving a bare ASGI route, where the protocol's own cost is not hidden by the app's). h2load
 sends a fixed number of requests per row (``--h1`` for HTTP/1.1: REST, gRPC-web binary and
 text; HTTP/2: native gRPC, REST), rows alternating over ``--rounds`` rounds so that both servers
 see the same noise. Every request is a successful rotation of the demo app's secret. Besides
@@ -39,11 +40,21 @@ from mockserver.app import Settings, build_app
 uvicorn.run(build_app(Settings()), host="127.0.0.1", port=int(sys.argv[1]), http="httptools",
             loop="uvloop", log_level="warning", access_log=False, server_header=False)
 """
+BARE_ROUTE = """
+import sys, uvicorn
+from mockserver.sniff import SniffingProtocol
+from tests.faulty_app import app
+http = SniffingProtocol if sys.argv[2] == "sniffing" else "httptools"
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http=http, loop="uvloop",
+            log_level="critical", access_log=False)
+"""
 AUTH = "authorization: Bearer admin-pat"
 
 
-def start(port: int, plain: bool) -> subprocess.Popen[bytes]:
-    if plain:
+def start(port: int, plain: bool, bare: str = "") -> subprocess.Popen[bytes]:
+    if bare:
+        command = [sys.executable, "-c", BARE_ROUTE, str(port), bare]
+    elif plain:
         command = [sys.executable, "-c", PLAIN_HTTPTOOLS, str(port)]
     else:
         command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port)]
@@ -95,16 +106,21 @@ def main() -> int:
     bodies = {"grpc": frame, "grpc-web-text": base64.b64encode(frame), "rest": b"{}"}
     for name, body in bodies.items():
         (work / name).write_bytes(body)
-    ports = {"after": free_port(), "before": free_port()}
+    ports = {name: free_port() for name in ("after", "before", "bare-before", "bare-after")}
     servers = {
         "after": start(ports["after"], plain=False),
         "before": start(ports["before"], plain=True),
+        "bare-before": start(ports["bare-before"], plain=True, bare="httptools"),
+        "bare-after": start(ports["bare-after"], plain=False, bare="sniffing"),
     }
     n, count = args.connections, f"-n{args.requests}"
     h1, h2 = ["--h1", count, f"-c{n}"], [count, f"-c{n}", "-m1"]
     rest = rotate_path(PORTAL, WEB)
     json_type, grpc_type = "content-type: application/json", "content-type: application/grpc"
+    bare = ["--h1", f"-n{10 * args.requests}", f"-c{n}"]
     plan = [
+        ("bare ASGI route, HTTP/1.1, plain httptools", "bare-before", "/", "rest", [], bare),
+        ("bare ASGI route, HTTP/1.1, sniffing protocol", "bare-after", "/", "rest", [], bare),
         ("REST, HTTP/1.1, plain httptools (before)", "before", rest, "rest", [json_type], h1),
         ("REST, HTTP/1.1, sniffing protocol (after)", "after", rest, "rest", [json_type], h1),
         (
@@ -161,7 +177,7 @@ def main() -> int:
     ]
     for label, results in rows.items():
         rates = " / ".join(f"{rate:,.0f}" for rate, _, _ in results)
-        cpu = " / ".join(f"{ms:.2f}" for _, ms, _ in results)
+        cpu = " / ".join(f"{ms:.3f}" for _, ms, _ in results)
         lines.append(f"| {label} | {rates} | {cpu} | {results[-1][2]} |")
     table = "\n".join(lines)
     print(table)
