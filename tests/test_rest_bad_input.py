@@ -104,7 +104,11 @@ def test_malformed_authorization_header_bytes_are_invalid_auth(server: LiveServe
 @given(
     body=st.binary(max_size=300),
     authorization=st.one_of(
-        st.none(), st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+        st.none(),
+        # h11 (under httpx) refuses to send values with white space at either end.
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).filter(
+            lambda value: value == value.strip()
+        ),
     ),
     org=st.one_of(
         st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=30)
