@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test check fuzz bench clean
+.PHONY: run test check fuzz bench clean proto bench-transports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mockserver contracts tests
+	$(BIN)/mypy mockserver contracts tests zitadel_proto
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports
+
+proto: $(STAMP)
+	$(BIN)/python -m zitadel_proto.generate
+
+bench-transports: $(STAMP)
+	$(BIN)/python bench/transports.py

@@ -23,9 +23,12 @@ from mockserver.control import (
 )
 from mockserver.control_http import remember_connection, with_control
 from mockserver.fixtures import demo_fixtures, load_fixtures_file
+from mockserver.grpc_adapter import GrpcAdapter
+from mockserver.grpc_app import GrpcApp
 from mockserver.rest import build_rest_app
 from mockserver.service import SecretService, SteppingClock, system_clock
 from mockserver.state import Store
+from zitadel_proto.wire import wire_of
 
 ENV_PREFIX: Final = "ZITADEL_MOCK_"
 EXPOSED_HEADERS: Final = (
@@ -116,7 +119,7 @@ def build_service(settings: Settings, store: Store | None = None) -> SecretServi
 
 
 class MockApp:
-    """The outermost ASGI app: CORS, path normalisation, then the REST app."""
+    """The outermost ASGI app: CORS, path normalisation, then gRPC (by Content-Type) or REST."""
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
@@ -131,6 +134,7 @@ class MockApp:
         )
         self.control = controlled.control  # what the gRPC adapter calls (mockserver.control)
         self.rest: ASGIApp = controlled
+        self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service))
         self._any_origin = "*" in settings.cors_origins
         self._origins = {o.encode() for o in settings.cors_origins}
 
@@ -141,17 +145,18 @@ class MockApp:
         scope = keep_encoded_slashes(scope)
         remember_connection(scope, send)
         headers = dict(scope["headers"])
+        app = self.rest if wire_of(headers.get(b"content-type")) is None else self.grpc
         origin = headers.get(b"origin")
         if origin is None:
-            await self.rest(scope, receive, send)
+            await app(scope, receive, send)
             return
         if not (self._any_origin or origin in self._origins):
-            await self.rest(scope, receive, send)  # no CORS headers: the browser refuses
+            await app(scope, receive, send)  # no CORS headers: the browser refuses
             return
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             await self._preflight(origin, headers, send)
             return
-        await self.rest(scope, receive, _with_cors(send, origin))
+        await app(scope, receive, _with_cors(send, origin))
 
     @staticmethod
     async def _preflight(origin: bytes, headers: dict[bytes, bytes], send: Send) -> None:

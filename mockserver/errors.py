@@ -160,6 +160,67 @@ ADMIN_NOT_FOUND = Row("admin_not_found", Code.NOT_FOUND, "{what} does not exist"
 ADMIN_EXISTS = Row("admin_exists", Code.ALREADY_EXISTS, "{what} already exists")
 ADMIN_REFUSED = Row("admin_refused", Code.INVALID_ARGUMENT, "{reason}")
 
+# Rows of the gRPC transport: what grpc-go answers before (or instead of) the handler. Only
+# gRPC and gRPC-web render them; ``http_status`` marks answers given before any gRPC response.
+GRPC_NEEDS_POST = Row(
+    "grpc_needs_post", Code.INTERNAL, "invalid gRPC request method {method}", http_status=405
+)
+GRPC_NEEDS_HTTP2 = Row("grpc_needs_http2", Code.INTERNAL, "gRPC requires HTTP/2", http_status=400)
+GRPC_BAD_TIMEOUT = Row(
+    "grpc_bad_timeout", Code.INTERNAL, "malformed grpc-timeout: {value}", http_status=400
+)
+GRPC_MALFORMED_METHOD = Row(
+    "grpc_malformed_method", Code.UNIMPLEMENTED, "malformed method name: {path}"
+)
+GRPC_UNKNOWN_SERVICE = Row("grpc_unknown_service", Code.UNIMPLEMENTED, "unknown service {service}")
+GRPC_UNKNOWN_METHOD = Row(
+    "grpc_unknown_method", Code.UNIMPLEMENTED, "unknown method {method} for service {service}"
+)
+GRPC_UNKNOWN_ENCODING = Row(
+    "grpc_unknown_encoding",
+    Code.UNIMPLEMENTED,
+    "grpc: Decompressor is not installed for grpc-encoding {encoding}",
+)
+GRPC_NO_MESSAGE = Row(
+    "grpc_no_message",
+    Code.INTERNAL,
+    "cardinality violation: received no request message from non-client-streaming RPC",
+)
+GRPC_SEVERAL_MESSAGES = Row(
+    "grpc_several_messages",
+    Code.INTERNAL,
+    "cardinality violation: received multiple request messages for non-client-streaming RPC",
+)
+GRPC_TRUNCATED = Row(
+    "grpc_truncated",
+    Code.INTERNAL,
+    "unexpected EOF: the request ended inside a gRPC message ({reason})",
+)
+GRPC_PAYLOAD_FORMAT = Row(
+    "grpc_payload_format", Code.INTERNAL, "grpc: received unexpected payload format {flags}"
+)
+GRPC_COMPRESSED_IDENTITY = Row(
+    "grpc_compressed_identity",
+    Code.INTERNAL,
+    "grpc: compressed flag set with identity or empty encoding",
+)
+GRPC_BAD_COMPRESSION = Row(
+    "grpc_bad_compression",
+    Code.INTERNAL,
+    "grpc: failed to decompress the received message: {reason}",
+)
+GRPC_TOO_LARGE = Row(
+    "grpc_too_large",
+    Code.RESOURCE_EXHAUSTED,
+    "grpc: received message{after} larger than max ({size} vs. {limit})",
+)
+GRPC_BAD_MESSAGE = Row(
+    "grpc_bad_message", Code.INTERNAL, "grpc: error unmarshalling request: {reason}"
+)
+GRPC_BAD_WEB_TEXT = Row(
+    "grpc_bad_web_text", Code.INTERNAL, "grpc-web: the request body is not base64 ({reason})"
+)
+
 CATALOGUE: Final[tuple[Row, ...]] = (
     AUTH_HEADER_MISSING,
     INVALID_AUTH_HEADER,
@@ -192,6 +253,28 @@ CATALOGUE: Final[tuple[Row, ...]] = (
     ADMIN_REFUSED,
 )
 BY_NAME: Final[dict[str, Row]] = {row.name: row for row in CATALOGUE}
+
+# The gRPC transport's own rows: never rendered over REST, so not in CATALOGUE (whose every
+# row the REST contract accepts).
+GRPC_ROWS: Final[tuple[Row, ...]] = (
+    GRPC_NEEDS_POST,
+    GRPC_NEEDS_HTTP2,
+    GRPC_BAD_TIMEOUT,
+    GRPC_MALFORMED_METHOD,
+    GRPC_UNKNOWN_SERVICE,
+    GRPC_UNKNOWN_METHOD,
+    GRPC_UNKNOWN_ENCODING,
+    GRPC_NO_MESSAGE,
+    GRPC_SEVERAL_MESSAGES,
+    GRPC_TRUNCATED,
+    GRPC_PAYLOAD_FORMAT,
+    GRPC_COMPRESSED_IDENTITY,
+    GRPC_BAD_COMPRESSION,
+    GRPC_TOO_LARGE,
+    GRPC_BAD_MESSAGE,
+    GRPC_BAD_WEB_TEXT,
+    DEADLINE_EXCEEDED,
+)
 
 
 class MockError(Exception):

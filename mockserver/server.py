@@ -1,4 +1,8 @@
-"""Running the app: uvicorn on one port, in this process or in several worker processes."""
+"""Running the app: uvicorn on one port, in this process or in several worker processes.
+
+HTTP/1.1 (REST, gRPC-web) goes to uvicorn's httptools protocol, cleartext HTTP/2 (native gRPC)
+to our own (:mod:`mockserver.sniff`, :mod:`mockserver.h2proto`), both on the one port.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from mockserver.app import MockApp, Settings
+from mockserver.sniff import SniffingProtocol
 
 
 def _config(
@@ -17,7 +22,7 @@ def _config(
         app,
         host=host,
         port=port,
-        http="httptools",
+        http=SniffingProtocol,
         loop="uvloop",
         log_level=log_level,
         access_log=access_log,

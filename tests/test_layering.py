@@ -72,3 +72,13 @@ def test_contracts_never_import_the_mock() -> None:
             m for m in imported_modules(path) if m == "mockserver" or m.startswith("mockserver.")
         }
         assert mock == set(), path
+
+
+def test_the_neutral_grpc_package_imports_neither_the_mock_nor_the_contracts() -> None:
+    for path in (ROOT / "zitadel_proto").rglob("*.py"):
+        ours = {
+            m
+            for m in imported_modules(path)
+            if m.split(".")[0] in {"mockserver", "contracts", "tests"}
+        }
+        assert ours == set(), path
