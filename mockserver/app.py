@@ -134,7 +134,7 @@ class MockApp:
         )
         self.control = controlled.control  # what the gRPC adapter calls (mockserver.control)
         self.rest: ASGIApp = controlled
-        self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service))
+        self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service), self.control)
         self._any_origin = "*" in settings.cors_origins
         self._origins = {o.encode() for o in settings.cors_origins}
 

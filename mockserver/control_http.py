@@ -3,7 +3,8 @@ namespace, the forced outcome or fault, and a journal entry (see :mod:`mockserve
 
 Faults need to drop a connection without an answer, which ASGI cannot express. The outermost app
 calls :func:`remember_connection` with the server's own ``send``; with uvicorn that finds the
-connection's transport and keeps its ``close`` in the scope. Under a server where it finds none,
+connection's transport and keeps its ``close`` in the scope (with our HTTP/2 protocol, the
+stream's ``abort``, which resets the stream). Under a server where it finds none,
 a fault that drops the connection raises instead (the server answers 500 or resets the stream).
 """
 
@@ -46,9 +47,12 @@ class ConnectionDropError(Exception):
 
 
 def remember_connection(scope: Scope, send: Send) -> None:
-    """Keep the server's way to close this connection in the scope (uvicorn's transport)."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    close = getattr(transport, "close", None)
+    """Keep the server's way to drop this exchange in the scope: uvicorn's transport's ``close``
+    for HTTP/1.1, our HTTP/2 stream's ``abort`` (a stream reset) for HTTP/2."""
+    owner = getattr(send, "__self__", None)
+    close = getattr(getattr(owner, "transport", None), "close", None) or getattr(
+        owner, "abort", None
+    )
     if callable(close):
         scope[CLOSE_KEY] = close
 

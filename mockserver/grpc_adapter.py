@@ -1,7 +1,8 @@
 """RegenerateOIDCClientSecret over gRPC: method, metadata and request bytes in, a Reply out.
 
-Native gRPC and gRPC-web (:mod:`mockserver.grpc_app`) share this one entry point,
-:meth:`GrpcAdapter.call`; it knows protobuf and the service, not HTTP. Every failure is a
+Native gRPC and gRPC-web (:mod:`mockserver.grpc_app`) share it: :meth:`GrpcAdapter.parse` reads
+the request message, :meth:`GrpcAdapter.run` runs the call; it knows protobuf and the service, not
+HTTP. Every failure is a
 :class:`~mockserver.errors.MockError` row, rendered by :func:`error_reply` as gRPC carries it:
 ``grpc-status``, ``grpc-message`` (percent-encoded) and, for ZITADEL's own errors,
 ``grpc-status-details-bin`` holding a google.rpc.Status with the zitadel.v1.ErrorDetail.
@@ -13,7 +14,6 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
 
 from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -38,7 +38,6 @@ from zitadel_proto.zitadel.object_pb2 import ObjectDetails
 
 log = logging.getLogger("mockserver.grpc")
 
-NAMESPACE_METADATA: Final = "x-mock-namespace"
 Metadata = Mapping[str, str]
 
 
@@ -103,23 +102,27 @@ class GrpcAdapter:
     def __init__(self, service: SecretService) -> None:
         self.service = service
 
-    async def call(self, path: str, metadata: Metadata, request: bytes) -> Reply:
-        """Run one unary call; never raises for anything a client sends."""
+    @staticmethod
+    def parse(request: bytes) -> RegenerateOIDCClientSecretRequest:
+        """The request message; garbage is grpc-go's unmarshalling error (INTERNAL)."""
         try:
-            check_method(path)
-            try:
-                message = RegenerateOIDCClientSecretRequest.FromString(request)
-            except DecodeError:
-                raise MockError(
-                    errors.GRPC_BAD_MESSAGE,
-                    reason="proto: cannot parse invalid wire-format data",
-                ) from None
+            return RegenerateOIDCClientSecretRequest.FromString(request)
+        except DecodeError:
+            raise MockError(
+                errors.GRPC_BAD_MESSAGE, reason="proto: cannot parse invalid wire-format data"
+            ) from None
+
+    async def run(
+        self, message: RegenerateOIDCClientSecretRequest, metadata: Metadata, ns: str
+    ) -> Reply:
+        """Run one unary call in namespace ``ns``; never raises for anything a client sends."""
+        try:
             result = self.service.regenerate(
                 metadata.get("authorization"),
                 metadata.get("x-zitadel-orgid"),
                 message.project_id,
                 message.app_id,
-                metadata.get(NAMESPACE_METADATA, ""),
+                ns,
             )
         except MockError as error:
             return error_reply(error)

@@ -10,6 +10,8 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
+from h2.errors import ErrorCodes
+
 if TYPE_CHECKING:
     from mockserver.h2proto import H2Protocol
 
@@ -68,6 +70,15 @@ class H2Stream:
         self.reset = True
         self.readable.set()
         self.window_open.set()
+
+    def abort(self) -> None:
+        """Drop this exchange as a lost connection would, but alone: RST_STREAM(CANCEL); the
+        connection and its other streams go on."""
+        if not self.reset:
+            self.connection.reset_stream(self.id, ErrorCodes.CANCEL)
+            self.connection.flush()
+        self.cancel()
+        self.response_complete = True
 
     def unread_flow(self) -> int:
         """Flow-control credit of DATA received but never read; the caller returns it."""
