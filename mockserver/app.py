@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.client_secrets import SecretGenerator, seeded_random_bytes, system_random_bytes
 from mockserver.fixtures import demo_fixtures, load_fixtures_file
+from mockserver.oauth import with_token_endpoint
 from mockserver.rest import build_rest_app
 from mockserver.service import SecretService, SteppingClock, system_clock
 from mockserver.state import Store
@@ -86,7 +87,7 @@ class MockApp:
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
-        self.rest: ASGIApp = build_rest_app(service)
+        self.rest: ASGIApp = with_token_endpoint(build_rest_app(service), service)
         self._any_origin = "*" in settings.cors_origins
         self._origins = {o.encode() for o in settings.cors_origins}
 
