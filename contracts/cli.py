@@ -13,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +24,7 @@ SECRET_OPTIONS = frozenset({"token", "no_permission_token"})
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
-    variables = "\n".join(f"  {o.env:<48} {o.cli}" for o in OPTIONS)
+    variables = "\n".join(f"  {o.env:<48} {'URL' if o.name == 'url' else o.cli}" for o in OPTIONS)
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Check a server that claims to implement ZITADEL's Generate New OIDC Client "
@@ -85,7 +86,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
         if option.name in SECRET_OPTIONS and getattr(args, option.name) is not None:
             env[option.env] = getattr(args, option.name)
     command = [sys.executable, "-m", "pytest", *pytest_arguments(args)]
-    return subprocess.run(command, env=env, check=False).returncode
+    # Hypothesis keeps a cache of mined constants; it goes to a folder deleted after the run,
+    # not into the caller's working directory.
+    with tempfile.TemporaryDirectory(prefix="zitadel-contract-") as scratch:
+        env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+        return subprocess.run(command, env=env, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -211,7 +211,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     grouped = recorder.by_check()
     if grouped:
         write(f"broken promises: {len(grouped)} check(s)")
-        for line in format_findings(recorder.findings).splitlines():
+        for line in format_findings(recorder.findings, examples=1, whole=False).splitlines():
             write("  " + line)
     for report in terminalreporter.stats.get("skipped", []):
         if isinstance(report.longrepr, tuple):

@@ -103,12 +103,6 @@ def _zitadel_check(check_id: str) -> Check:
 ZITADEL_CHECKS: Final[tuple[Check, ...]] = tuple(_zitadel_check(c) for c in REST_CHECKS)
 
 
-def register_with_schemathesis() -> None:
-    """Make the ZITADEL checks available to schemathesis' own CLI (``--checks all``)."""
-    for check in ZITADEL_CHECKS:
-        schemathesis.check(check)
-
-
 @cache
 def operation() -> APIOperation[Any, Any, Any, Any]:
     """The one operation of openapi.yaml, as schemathesis loads it."""
@@ -174,7 +168,9 @@ def run_case(case: Case[Any], session: Session) -> None:
     answer = f"answered HTTP {response.status_code}: {response.content[:400]!r}"
     for check in everything:  # something broke: run each check alone to name the culprit
         for failure in _failures(case, response, (check,), auth, target.url):
-            message = failure.message if isinstance(failure, ContractFailure) else str(failure)
+            message = failure.message
+            if not isinstance(failure, ContractFailure):
+                message = f"{failure.title}: {failure.message}".strip().rstrip(":")
             line = reproduce(case, session)
             session.recorder.add(Violation(check.__name__, f"{message}\n{answer}", line))
 

@@ -2,8 +2,8 @@
 
 Every call of the suite goes through :meth:`Session.send`, which checks the reply against the
 promises that hold for every reply (wire format, ErrorDetail, and the ledger of earlier
-successes) and files what breaks them as :class:`Finding` s of the running test. Nothing here
-keeps a plaintext secret beyond the rotation check's need for the latest two.
+successes) and files what breaks them as :class:`Finding` s of the running test. Secrets the run
+receives are kept in memory by the redactor only, to be replaced wherever they would be shown.
 """
 
 from __future__ import annotations
@@ -77,8 +77,11 @@ class Recorder:
         return grouped
 
 
-def format_findings(findings: list[Finding], examples: int = 3) -> str:
-    """Findings grouped by check: count, the first few messages, each with its curl line."""
+def format_findings(findings: list[Finding], examples: int = 3, whole: bool = True) -> str:
+    """Findings grouped by check: count, the first few messages, each with its curl line.
+
+    ``whole`` False keeps only the first line of each message, for the closing summary.
+    """
     grouped: dict[str, list[Finding]] = {}
     for finding in findings:
         grouped.setdefault(finding.check, []).append(finding)
@@ -92,7 +95,8 @@ def format_findings(findings: list[Finding], examples: int = 3) -> str:
             shown.add(item.message)
             first, *rest = item.message.strip().splitlines() or [""]
             lines.append(f"    - {first}")
-            lines.extend(f"      {line}" for line in rest if line.strip())
+            if whole:
+                lines.extend(f"      {line}" for line in rest if line.strip())
             if item.reproduce:
                 lines.append(f"      reproduce: {item.reproduce}")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ TARGET = {"url": "http://127.0.0.1:9", "token": "t0ken", "project_id": "1", "app
 
 def test_without_anything_the_suite_provisions_its_own_mock() -> None:
     settings = resolve({}, environ={})
-    assert (settings.url, settings.transport, settings.examples) == (None, "rest", 25)
+    assert (settings.url, settings.transport, settings.examples) == (None, "rest", 100)
 
 
 def test_a_variable_fills_an_option_that_was_not_given() -> None:

@@ -17,11 +17,13 @@ VERIFY = [sys.executable, "-m", "mockserver", "verify"]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("zitadel-mock")
 
 
-def run(command: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command,
         env={**os.environ, **(env or {})},
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
@@ -67,10 +69,15 @@ def test_verify_passes_against_a_separately_started_mock_and_writes_junit(tmp_pa
     assert "admin-pat" not in junit.read_text() + result.stdout + result.stderr
 
 
-def test_verify_without_a_target_starts_and_checks_a_mock_of_its_own() -> None:
-    result = run([*VERIFY, "--examples", "3", "--seed", "11"])
+def test_verify_without_a_target_starts_and_checks_a_mock_of_its_own(tmp_path: Path) -> None:
+    result = run([*VERIFY, "--examples", "3", "--seed", "11"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "on a mock started by the suite at http://127.0.0.1:" in result.stdout
+
+
+def test_verify_leaves_nothing_behind_in_the_working_directory(tmp_path: Path) -> None:
+    run([*VERIFY, "--examples", "2", "--seed", "12", "-k", "unknown_org"], cwd=tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_plugin_runs_the_suite_inside_a_projects_own_pytest_settings() -> None:
