@@ -1,7 +1,7 @@
-"""The pytest plugin (entry point ``pytest11``): options, the ``contract`` fixture, the summary.
+"""The pytest plugin (entry point ``pytest11``): options, the ``zitadel_contract`` fixture, summary.
 
 The plugin is loaded into every pytest run of an environment that has the package installed and
-does nothing there until a collected test uses the ``contract`` fixture (the suite's tests:
+does nothing there until a collected test uses the ``zitadel_contract`` fixture (the suite's tests:
 ``pytest --pyargs contracts``). From then on it resolves the options (refusing an unsafe target
 before any call), announces which app the run will rotate, gives each test a place to file
 findings (a test with findings fails, listing them by check), redacts secrets from every report
@@ -26,7 +26,7 @@ from contracts.session import Recorder, Session, format_findings
 from contracts.settings import OPTIONS, Settings, SettingsError, resolve
 from contracts.transport import TRANSPORTS, open_transport
 
-FIXTURE: Final = "contract"
+FIXTURE: Final = "zitadel_contract"
 JUNIT_VARIABLE: Final = "ZITADEL_CONTRACT_JUNIT"
 SETTINGS_KEY: Final = pytest.StashKey[Settings]()
 RECORDER_KEY: Final = pytest.StashKey[Recorder]()
@@ -121,7 +121,7 @@ def _say(config: pytest.Config, line: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def contract(request: pytest.FixtureRequest) -> Iterator[Session]:
+def zitadel_contract(request: pytest.FixtureRequest) -> Iterator[Session]:
     """The run: its target (started here if the suite provisions its own mock) and transport."""
     config = request.config
     settings = config.stash[SETTINGS_KEY]

@@ -22,28 +22,30 @@ TOKEN_TEXT = st.text(string.ascii_letters + string.digits + "-._~+/=", min_size=
 SCOPED_DENIAL = "AUTH-3jknH"  # a token scoped to one project asking about another: code 7
 
 
-def send(contract: Session, call: Call) -> Reply:
+def send(zitadel_contract: Session, call: Call) -> Reply:
     try:
-        return contract.send(call)
+        return zitadel_contract.send(call)
     except NotApplicableError as exc:
-        pytest.skip(f"{contract.settings.transport} cannot send this probe: {exc}")
+        pytest.skip(f"{zitadel_contract.settings.transport} cannot send this probe: {exc}")
 
 
 def made_up(kind: str, suffix: str) -> str:
     return f"{NONEXISTENT_PREFIX}{kind}-{suffix}"
 
 
-def test_unknown_project_or_app_gives_not_found(contract: Session) -> None:
-    @contract.hypothesis()
+def test_unknown_project_or_app_gives_not_found(zitadel_contract: Session) -> None:
+    @zitadel_contract.hypothesis()
     @example(which="app", suffix="0")
     @given(which=st.sampled_from(["app", "project", "both"]), suffix=SUFFIXES)
     def check(which: str, suffix: str) -> None:
-        project = made_up("project", suffix) if which != "app" else contract.target.project_id
-        app = made_up("app", suffix) if which != "project" else contract.target.app_id
-        call = contract.call_on_app(project_id=project, app_id=app)
-        reply = send(contract, call)
+        project = (
+            made_up("project", suffix) if which != "app" else zitadel_contract.target.project_id
+        )
+        app = made_up("app", suffix) if which != "project" else zitadel_contract.target.app_id
+        call = zitadel_contract.call_on_app(project_id=project, app_id=app)
+        reply = send(zitadel_contract, call)
         scoped = which != "app" and reply.code == 7 and reply.first_detail_id == SCOPED_DENIAL
-        contract.expect(
+        zitadel_contract.expect(
             "unknown_ids_give_not_found",
             reply.code == 5 or scoped,
             f"unknown {which} answered {reply.describe()}; expected code 5 (NOT_FOUND)",
@@ -53,8 +55,10 @@ def test_unknown_project_or_app_gives_not_found(contract: Session) -> None:
     check()
 
 
-def test_missing_malformed_or_unknown_token_gives_unauthenticated(contract: Session) -> None:
-    known = {contract.target.token, contract.target.no_permission_token} - {None}
+def test_missing_malformed_or_unknown_token_gives_unauthenticated(
+    zitadel_contract: Session,
+) -> None:
+    known = {zitadel_contract.target.token, zitadel_contract.target.no_permission_token} - {None}
     headers = st.one_of(
         st.none(),
         st.builds("Bearer {}".format, TOKEN_TEXT),
@@ -65,15 +69,15 @@ def test_missing_malformed_or_unknown_token_gives_unauthenticated(contract: Sess
         st.just("Bearer"),
     ).filter(lambda header: header is None or not any(t and t in header for t in known))
 
-    @contract.hypothesis()
+    @zitadel_contract.hypothesis()
     @example(header=None)
     @example(header="Bearer not-a-token")
     @given(header=headers)
     def check(header: str | None) -> None:
         credential = Credential.NONE if header is None else Credential.RAW
-        call = contract.call_on_app(credential=credential, raw_authorization=header)
-        reply = send(contract, call)
-        contract.expect(
+        call = zitadel_contract.call_on_app(credential=credential, raw_authorization=header)
+        reply = send(zitadel_contract, call)
+        zitadel_contract.expect(
             "bad_token_gives_unauthenticated",
             reply.code == 16 and reply.status in (None, 401),
             f"Authorization {header!r} answered {reply.describe()}; expected code 16 "
@@ -84,16 +88,16 @@ def test_missing_malformed_or_unknown_token_gives_unauthenticated(contract: Sess
     check()
 
 
-def test_token_without_permission_gives_permission_denied(contract: Session) -> None:
-    if contract.target.no_permission_token is None:
+def test_token_without_permission_gives_permission_denied(zitadel_contract: Session) -> None:
+    if zitadel_contract.target.no_permission_token is None:
         pytest.skip(
             "no token without permission given (--no-permission-token / "
             "ZITADEL_CONTRACT_NO_PERMISSION_TOKEN): a member of the app's org without "
             "project.app.write, e.g. ORG_OWNER_VIEWER (no membership at all gives code 5)"
         )
-    call = contract.call_on_app(credential=Credential.NO_PERMISSION)
-    reply = send(contract, call)
-    contract.expect(
+    call = zitadel_contract.call_on_app(credential=Credential.NO_PERMISSION)
+    reply = send(zitadel_contract, call)
+    zitadel_contract.expect(
         "token_without_permission_gives_permission_denied",
         reply.code == 7,
         f"a token without project.app.write answered {reply.describe()}; expected code 7 "
@@ -102,13 +106,13 @@ def test_token_without_permission_gives_permission_denied(contract: Session) -> 
     )
 
 
-def test_unknown_org_gives_permission_denied(contract: Session) -> None:
-    @contract.hypothesis(examples=max(1, contract.settings.examples // 5))
+def test_unknown_org_gives_permission_denied(zitadel_contract: Session) -> None:
+    @zitadel_contract.hypothesis(examples=max(1, zitadel_contract.settings.examples // 5))
     @given(suffix=SUFFIXES)
     def check(suffix: str) -> None:
-        call = contract.call_on_app(org_id=made_up("org", suffix))
-        reply = send(contract, call)
-        contract.expect(
+        call = zitadel_contract.call_on_app(org_id=made_up("org", suffix))
+        reply = send(zitadel_contract, call)
+        zitadel_contract.expect(
             "unknown_org_gives_permission_denied",
             reply.code == 7,
             f"x-zitadel-orgid {call.org_id!r} answered {reply.describe()}; expected code 7",
@@ -133,15 +137,15 @@ NOT_OBJECTS = st.one_of(
 )
 
 
-def test_body_that_is_not_a_json_object_gives_invalid_argument(contract: Session) -> None:
-    @contract.hypothesis(examples=max(1, contract.settings.examples // 2))
+def test_body_that_is_not_a_json_object_gives_invalid_argument(zitadel_contract: Session) -> None:
+    @zitadel_contract.hypothesis(examples=max(1, zitadel_contract.settings.examples // 2))
     @example(body=b"{")
     @example(body=b"[]")
     @given(body=NOT_OBJECTS)
     def check(body: bytes) -> None:
-        call = contract.call_on_app(raw_body=body)
-        reply = send(contract, call)
-        contract.expect(
+        call = zitadel_contract.call_on_app(raw_body=body)
+        reply = send(zitadel_contract, call)
+        zitadel_contract.expect(
             "invalid_json_gives_invalid_argument",
             reply.code == 3,
             f"body {body[:40]!r} answered {reply.describe()}; expected code 3 (INVALID_ARGUMENT)",
@@ -152,12 +156,14 @@ def test_body_that_is_not_a_json_object_gives_invalid_argument(contract: Session
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
-def test_another_http_method_gives_method_not_allowed(contract: Session, method: str) -> None:
-    if contract.settings.transport != "rest":
+def test_another_http_method_gives_method_not_allowed(
+    zitadel_contract: Session, method: str
+) -> None:
+    if zitadel_contract.settings.transport != "rest":
         pytest.skip("HTTP methods exist over rest only")
-    call = contract.call_on_app(method=method)
-    reply = send(contract, call)
-    contract.expect(
+    call = zitadel_contract.call_on_app(method=method)
+    reply = send(zitadel_contract, call)
+    zitadel_contract.expect(
         "wrong_method_gives_unimplemented",
         reply.status == 405 and reply.code == 12,
         f"{method} answered {reply.describe()}; expected HTTP 405 with code 12 (UNIMPLEMENTED)",
@@ -165,12 +171,12 @@ def test_another_http_method_gives_method_not_allowed(contract: Session, method:
     )
 
 
-def test_unknown_path_gives_not_found(contract: Session) -> None:
-    if contract.settings.transport != "rest":
+def test_unknown_path_gives_not_found(zitadel_contract: Session) -> None:
+    if zitadel_contract.settings.transport != "rest":
         pytest.skip("paths exist over rest only")
-    call = contract.call_on_app(path=f"/management/v1/{made_up('path', 'probe')}")
-    reply = send(contract, call)
-    contract.expect(
+    call = zitadel_contract.call_on_app(path=f"/management/v1/{made_up('path', 'probe')}")
+    reply = send(zitadel_contract, call)
+    zitadel_contract.expect(
         "unknown_path_gives_not_found",
         reply.status == 404 and reply.code == 5,
         f"an unknown path answered {reply.describe()}; expected HTTP 404 with code 5",
@@ -178,18 +184,18 @@ def test_unknown_path_gives_not_found(contract: Session) -> None:
     )
 
 
-def test_id_over_200_characters_gives_invalid_argument(contract: Session) -> None:
-    @contract.hypothesis(examples=max(1, contract.settings.examples // 5))
+def test_id_over_200_characters_gives_invalid_argument(zitadel_contract: Session) -> None:
+    @zitadel_contract.hypothesis(examples=max(1, zitadel_contract.settings.examples // 5))
     @given(which=st.sampled_from(["project", "app"]), length=st.integers(201, 260))
     def check(which: str, length: int) -> None:
         long_id = made_up(which, "x" * length)[:length]
         if which == "project":
-            call = contract.call_on_app(project_id=long_id)
+            call = zitadel_contract.call_on_app(project_id=long_id)
         else:
-            call = contract.call_on_app(app_id=long_id)
-        reply = send(contract, call)
+            call = zitadel_contract.call_on_app(app_id=long_id)
+        reply = send(zitadel_contract, call)
         scoped = which == "project" and reply.code == 7 and reply.first_detail_id == SCOPED_DENIAL
-        contract.expect(
+        zitadel_contract.expect(
             "too_long_id_gives_invalid_argument",
             reply.code == 3 or scoped,
             f"a {length}-character {which} id answered {reply.describe()}; expected code 3",

@@ -43,27 +43,29 @@ EXTRA_FIELDS = st.builds(
 ).filter(bool)
 
 
-def rotated(contract: Session, reply: Reply, what: str) -> bool:
-    return contract.expect(
+def rotated(zitadel_contract: Session, reply: Reply, what: str) -> bool:
+    return zitadel_contract.expect(
         "rotation_succeeds",
         reply.ok and reply.rotation is not None,
         f"{what} on the given app answered {reply.describe()}",
     )
 
 
-def test_rotations_keep_their_promises_whatever_extra_body_fields_say(contract: Session) -> None:
+def test_rotations_keep_their_promises_whatever_extra_body_fields_say(
+    zitadel_contract: Session,
+) -> None:
     """A plain rotation, then rotations whose bodies carry extra fields: all succeed alike."""
 
-    @contract.hypothesis()
+    @zitadel_contract.hypothesis()
     @given(bodies=st.lists(EXTRA_FIELDS, min_size=1, max_size=3))
     def check(bodies: list[dict[str, object]]) -> None:
-        plain = contract.call_on_app()
-        if not rotated(contract, contract.send(plain), "a plain call"):
+        plain = zitadel_contract.call_on_app()
+        if not rotated(zitadel_contract, zitadel_contract.send(plain), "a plain call"):
             return
         for extra in bodies:
-            call = contract.call_on_app(extra_fields=extra)
-            reply = contract.send(call)
-            contract.expect(
+            call = zitadel_contract.call_on_app(extra_fields=extra)
+            reply = zitadel_contract.send(call)
+            zitadel_contract.expect(
                 "extra_body_fields_ignored",
                 reply.ok and reply.rotation is not None,
                 f"a call whose body has extra fields {sorted(extra)} answered {reply.describe()},"
@@ -74,52 +76,55 @@ def test_rotations_keep_their_promises_whatever_extra_body_fields_say(contract: 
     check()
 
 
-def test_previous_secret_stops_working_and_new_one_works(contract: Session) -> None:
+def test_previous_secret_stops_working_and_new_one_works(zitadel_contract: Session) -> None:
     """Observed at the token endpoint: old secret invalid_client, new secret past it."""
-    if contract.target.client_id is None:
+    if zitadel_contract.target.client_id is None:
         pytest.skip(
             "no client id given (--client-id / ZITADEL_CONTRACT_CLIENT_ID), so the token "
             "endpoint cannot be asked which secret works"
         )
     secrets_like = st.text(string.ascii_letters + string.digits, min_size=16, max_size=64)
 
-    @contract.hypothesis(examples=max(2, contract.settings.examples // 5))
+    @zitadel_contract.hypothesis(examples=max(2, zitadel_contract.settings.examples // 5))
     @given(method=st.sampled_from(METHODS), made_up=secrets_like)
     def check(method: Method, made_up: str) -> None:
-        before = contract.send(contract.call_on_app())
-        after = contract.send(contract.call_on_app())
-        if not (rotated(contract, before, "a call") and rotated(contract, after, "a call")):
+        before = zitadel_contract.send(zitadel_contract.call_on_app())
+        after = zitadel_contract.send(zitadel_contract.call_on_app())
+        if not (
+            rotated(zitadel_contract, before, "a call")
+            and rotated(zitadel_contract, after, "a call")
+        ):
             return
         assert before.rotation is not None
         assert after.rotation is not None
         previous, new = before.rotation.client_secret, after.rotation.client_secret
         answers = {
-            "a made-up secret": contract.ask_token_endpoint(made_up, method),
-            "the previous secret": contract.ask_token_endpoint(previous, method),
-            "the new secret": contract.ask_token_endpoint(new, method),
+            "a made-up secret": zitadel_contract.ask_token_endpoint(made_up, method),
+            "the previous secret": zitadel_contract.ask_token_endpoint(previous, method),
+            "the new secret": zitadel_contract.ask_token_endpoint(new, method),
         }
         for which, answer in answers.items():
-            contract.expect(
+            zitadel_contract.expect(
                 "token_endpoint_speaks_oauth",
                 answer.speaks_oauth,
                 f"{which} with {method}: {answer.describe()}, not an RFC 6749 error",
                 token_call=(which, method),
             )
-        contract.expect(
+        zitadel_contract.expect(
             "token_endpoint_speaks_oauth",
             answers["a made-up secret"].rejects_client,
             f"a made-up secret with {method} was not refused as invalid_client "
             f"({answers['a made-up secret'].describe()}), so the endpoint tells nothing",
             token_call=("a made-up secret", method),
         )
-        contract.expect(
+        zitadel_contract.expect(
             "previous_secret_rejected",
             answers["the previous secret"].rejects_client,
             f"the previous secret still authenticates with {method}: "
             f"{answers['the previous secret'].describe()}",
             token_call=("previous secret", method),
         )
-        contract.expect(
+        zitadel_contract.expect(
             "current_secret_accepted",
             answers["the new secret"].speaks_oauth and not answers["the new secret"].rejects_client,
             f"the new secret does not authenticate with {method}: "

@@ -13,10 +13,10 @@ from contracts.session import Session
 
 
 @pytest.fixture
-def rest(contract: Session) -> Session:
-    if contract.settings.transport != "rest":
+def rest(zitadel_contract: Session) -> Session:
+    if zitadel_contract.settings.transport != "rest":
         pytest.skip("openapi.yaml describes the REST surface; schema cases run over rest only")
-    return contract
+    return zitadel_contract
 
 
 def test_coverage_cases_keep_the_schema(rest: Session) -> None:

@@ -369,6 +369,7 @@ class Deployment:
     url: str
     token: str
     viewer_token: str
+    halt: Callable[[], None] = lambda: None  # ask the server to stop, without waiting
 
     def verify_arguments(self) -> list[str]:
         return [
@@ -408,7 +409,8 @@ def serve(wrap: Callable[[ASGIApp, str, str], ASGIApp]) -> Iterator[Deployment]:
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.01)
         try:
-            yield Deployment(f"http://127.0.0.1:{sock.getsockname()[1]}", token, viewer)
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            yield Deployment(url, token, viewer, lambda: setattr(server, "should_exit", True))
         finally:
             server.should_exit = True
             thread.join(10)

@@ -105,7 +105,11 @@ def test_malformed_authorization_header_bytes_are_invalid_auth(server: LiveServe
 @given(
     body=st.binary(max_size=300),
     authorization=st.one_of(
-        st.none(), st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+        st.none(),
+        # No HTTP client sends a value with white space at either end (h11 refuses it).
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).filter(
+            lambda value: value == value.strip()
+        ),
     ),
     org=st.one_of(
         st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=30)
