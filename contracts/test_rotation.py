@@ -18,23 +18,29 @@ from contracts.oauth import METHODS, Method
 from contracts.session import Session
 
 ID_FIELDS = ("projectId", "project_id", "appId", "app_id")
+TEXT = st.characters(codec="utf-8")  # no lone surrogates: they are a JSON question of their own
 JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**53), 2**53)
-    | st.text(st.characters(codec="utf-8"), max_size=16),
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(TEXT, max_size=16),
     lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(TEXT, max_size=8), inner, max_size=3)
     ),
     max_leaves=8,
 )
-FIELD_NAMES = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12).filter(
-    lambda name: name not in ID_FIELDS
-)
+FIELD_NAMES = st.text(TEXT, min_size=1, max_size=12).filter(lambda name: name not in ID_FIELDS)
+
+
+def id_override(spellings: tuple[str, str]) -> st.SearchStrategy[dict[str, str]]:
+    """Nothing, or the id under one of its two names (both at once is a duplicate field)."""
+    named = st.sampled_from(spellings).map(lambda name: {name: f"{NONEXISTENT_PREFIX}{name}"})
+    return st.just({}) | named
+
+
 # Ids in the body are overridden by the path; these name nothing, so a server that used them
 # would fail the call instead of rotating someone else's app.
-ID_OVERRIDES = st.fixed_dictionaries(
-    {}, optional={name: st.just(f"{NONEXISTENT_PREFIX}{name}") for name in ID_FIELDS}
+ID_OVERRIDES = st.builds(
+    lambda project, app: {**project, **app},
+    id_override(("projectId", "project_id")),
+    id_override(("appId", "app_id")),
 )
 EXTRA_FIELDS = st.builds(
     lambda extra, ids: {**extra, **ids},
@@ -114,7 +120,8 @@ def test_previous_secret_stops_working_and_new_one_works(zitadel_contract: Sessi
             "token_endpoint_speaks_oauth",
             answers["a made-up secret"].rejects_client,
             f"a made-up secret with {method} was not refused as invalid_client "
-            f"({answers['a made-up secret'].describe()}), so the endpoint tells nothing",
+            f"({answers['a made-up secret'].describe()}), so the endpoint tells nothing (an app "
+            "with auth method NONE is never asked for a secret: use a BASIC or POST app)",
             token_call=("a made-up secret", method),
         )
         zitadel_contract.expect(
