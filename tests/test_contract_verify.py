@@ -67,6 +67,8 @@ def test_verify_passes_against_a_separately_started_mock_and_writes_junit(tmp_pa
     assert suite is not None
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "0")
     assert "admin-pat" not in junit.read_text() + result.stdout + result.stderr
+    announced = f"will rotate the client secret of app {WEB} (project {PORTAL}, org {ACME})"
+    assert f"{announced} at {live.url}" in result.stdout
 
 
 def test_verify_without_a_target_starts_and_checks_a_mock_of_its_own(tmp_path: Path) -> None:
