@@ -25,6 +25,7 @@ from mockserver.control_http import remember_connection, with_control
 from mockserver.fixtures import demo_fixtures, load_fixtures_file
 from mockserver.grpc_adapter import GrpcAdapter
 from mockserver.grpc_app import GrpcApp
+from mockserver.oauth import with_token_endpoint
 from mockserver.rest import build_rest_app
 from mockserver.service import SecretService, SteppingClock, system_clock
 from mockserver.state import Store
@@ -125,7 +126,7 @@ class MockApp:
         self.service = service
         self.settings = settings
         controlled = with_control(
-            build_rest_app(service),
+            with_token_endpoint(build_rest_app(service), service),
             service,
             fixtures_path=settings.fixtures,
             seed=settings.seed,

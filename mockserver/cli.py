@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts.cli import main as verify  # the contract suite; it never imports the mock
 from mockserver.app import MockApp, Settings, build_service, open_state
 from mockserver.control import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_STALL, DEFAULT_NAMESPACE_TTL
 from mockserver.fixtures import FixtureError, load_fixtures_file
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    verbs.add_parser("verify", help="check a server against the contract (verify --help)")
     check = verbs.add_parser("check-fixtures", help="check a fixture file and exit")
     check.add_argument("file", type=Path)
     return parser
@@ -157,6 +159,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:
+        return verify(argv[1:], prog="zitadel-mock verify")
     args = _parser().parse_args(argv)
     try:
         if args.verb == "check-fixtures":

@@ -41,6 +41,7 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 PROTO_FIELDS: Final = {"projectId": "ProjectId", "appId": "AppId"}
 SUCCESS_HEADERS: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NAMESPACE_HEADER: Final = "x-mock-namespace"
+JSON_WHITESPACE: Final = b" \t\n\r"  # RFC 8259; Python's bytes.strip() would also eat \f, \v
 
 
 def error_response(
@@ -73,7 +74,7 @@ def success_body(result: Regenerated) -> dict[str, object]:
 
 def decode_body(raw: bytes) -> dict[str, Any]:
     """The gateway's JSON decoding: empty is ``{}``, anything but a JSON object is row 9."""
-    if not raw.strip():
+    if not raw.strip(JSON_WHITESPACE):
         return {}
     try:
         text = raw.decode("utf-8")
@@ -136,7 +137,7 @@ class GatewayBodyMiddleware:
         headers = [
             (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
         ]
-        payload = raw if raw.strip() else b"{}"
+        payload = raw if raw.strip(JSON_WHITESPACE) else b"{}"
         headers += [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),

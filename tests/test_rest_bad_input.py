@@ -25,6 +25,7 @@ def status_of(response: httpx.Response) -> tuple[int, int]:
     ("body", "fragment"),
     [
         (b"{", "not valid JSON"),
+        (b"\x0c", "not valid JSON"),  # not JSON white space, though Python's strip() says so
         (b'{"a": 1,}', "not valid JSON"),
         (b"\xff\xfe{}", "not valid UTF-8"),
         (b'{"a": "\xc3\x28"}', "not valid UTF-8"),

@@ -1,0 +1,97 @@
+"""``zitadel-mock verify [URL]``: the contract suite as one command, for CI and operators.
+
+It checks the options first (an unsafe or incomplete target is refused before pytest starts),
+then runs ``python -m pytest --pyargs contracts`` in a fresh process, with the project's own
+pytest settings out of the way and tokens passed in the environment, never on a command line.
+The exit code is pytest's: 0 only when every check holds, 1 when one does not, 2 for options it
+refuses, 3 and 4 for internal and usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from contracts.settings import OPTIONS, SettingsError, resolve
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SECRET_OPTIONS = frozenset({"token", "no_permission_token"})
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    variables = "\n".join(f"  {o.env:<48} {'URL' if o.name == 'url' else o.cli}" for o in OPTIONS)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Check a server that claims to implement ZITADEL's Generate New OIDC Client "
+        "Secret against the contract. Without URL, a mock is started and checked.",
+        epilog=f"Every option can come from the environment instead:\n{variables}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for option in OPTIONS:
+        if option.name == "url":
+            parser.add_argument("url", nargs="?", default=None, help=option.help)
+        elif option.is_flag:
+            parser.add_argument(
+                option.cli, dest=option.name, action="store_true", default=None, help=option.help
+            )
+        else:
+            parser.add_argument(
+                option.cli,
+                dest=option.name,
+                default=None,
+                help=option.help,
+                metavar=option.metavar or option.name.upper(),
+            )
+    parser.add_argument("-k", dest="select", metavar="EXPR", help="run only matching tests")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="list every test")
+    return parser
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    """The pytest command line for a parsed ``verify`` command line."""
+    words = ["--pyargs", "contracts", "--rootdir", str(PACKAGE_DIR)]
+    words += ["-c", str(PACKAGE_DIR / "verify.ini")]
+    words += ["-v"] * args.verbose if args.verbose else ["-q"]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        words += ["-p", "contracts.plugin"]
+    if args.select:
+        words += ["-k", args.select]
+    for option in OPTIONS:
+        value = getattr(args, option.name)
+        if value is None or option.name in SECRET_OPTIONS:
+            continue
+        if option.name == "junit":
+            words += ["--junitxml", str(value)]
+        elif option.is_flag:
+            words.append(option.pytest_flag)
+        else:
+            words += [option.pytest_flag, str(value)]
+    return words
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -> int:
+    args = _parser(prog).parse_args(argv)
+    try:
+        resolve({o.name: getattr(args, o.name) for o in OPTIONS})
+    except SettingsError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    for option in OPTIONS:
+        if option.name in SECRET_OPTIONS and getattr(args, option.name) is not None:
+            env[option.env] = getattr(args, option.name)
+    command = [sys.executable, "-m", "pytest", *pytest_arguments(args)]
+    # Hypothesis keeps a cache of mined constants; it goes to a folder deleted after the run,
+    # not into the caller's working directory.
+    with tempfile.TemporaryDirectory(prefix="zitadel-contract-") as scratch:
+        env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+        return subprocess.run(command, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

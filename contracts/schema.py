@@ -1,0 +1,191 @@
+"""schemathesis on openapi.yaml, every case aimed at the one app the run may rotate.
+
+Cases come from schemathesis (its deterministic coverage cases, then Hypothesis-generated
+positive and negative ones). Before a case is sent, :func:`aim` pins both path ids of sensible
+length to the given app and puts in the run's token and org; an id schemathesis makes empty or
+longer than 200 characters is left as it is, since ZITADEL refuses it before looking anything up.
+Each response then goes through the checks below, one by one so that every failure carries the
+name of the check that found it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+import schemathesis
+from requests.structures import CaseInsensitiveDict
+from schemathesis import Case, GenerationMode
+from schemathesis.checks import CheckContext, not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.result import Ok
+from schemathesis.schemas import APIOperation
+from schemathesis.specs.openapi import checks as builtin
+
+from contracts.checks import CHECKS, status_violations
+from contracts.model import Call, Violation
+from contracts.rest import TOKEN_VARIABLE, read_reply
+from contracts.session import Session
+
+MAX_ID_LENGTH: Final = 200
+Check = Callable[[CheckContext, Any, Case[Any]], bool | None]
+
+# schemathesis' own checks, each chosen:
+BUILTIN_CHECKS: Final[tuple[Check, ...]] = (
+    not_a_server_error,  # no 5xx for anything a client sends
+    builtin.status_code_conformance,  # only statuses openapi.yaml documents
+    builtin.content_type_conformance,  # only application/json: no problem+json errors
+    builtin.response_headers_conformance,  # WWW-Authenticate on 401, as documented
+    builtin.response_schema_conformance,  # bodies as documented: Status with the pinned code
+    builtin.negative_data_rejection,  # invalid requests are refused with a 4xx
+    builtin.positive_data_acceptance,  # valid requests are not refused as invalid
+    builtin.missing_required_header,  # coverage case without Authorization: 401
+    builtin.ignored_auth,  # the same request without, or with a wrong, token must fail
+)
+# Left out:
+# - unsupported_method, allow_header_conformance: they want an Allow header on every 405;
+#   grpc-gateway's 405 (code 12, ZITADEL.md row 12) has none. The coverage cases with other
+#   methods are still sent and checked by everything else, and the probe
+#   wrong_method_gives_unimplemented checks the 405 itself.
+# - use_after_free, ensure_resource_availability: they follow links between operations that
+#   create and delete resources; the contract is one operation with no links.
+# - object_level_authorization: needs several identities configured inside schemathesis; the
+#   probe token_without_permission_gives_permission_denied checks authorization instead.
+
+REST_CHECKS: Final = (
+    "error_is_google_rpc_status",
+    "error_code_matches_http_status",
+    "error_detail_is_zitadel_error_detail",
+    "error_message_reads_text_and_id",
+    "unauthenticated_carries_www_authenticate",
+    "success_body_is_protojson",
+)
+
+
+class ContractFailure(Failure):
+    """A ZITADEL promise broken in a schemathesis case; ``check`` is its id in CHECKS."""
+
+    code = "ZC001"
+    kind_title = "ZITADEL contract"
+    __slots__ = ("check",)
+
+    def __init__(self, check: str, message: str, operation: str | None) -> None:
+        super().__init__(operation=operation, title=f"{check}: {CHECKS[check]}", message=message)
+        self.check = check
+
+    @property
+    def _unique_key(self) -> str:
+        return self.check
+
+
+def flat_headers(headers: Any) -> dict[str, str]:
+    """schemathesis keeps lists per lower-case name; the rest of the suite wants strings."""
+    return {
+        str(k).lower(): ", ".join(v) if isinstance(v, list) else str(v) for k, v in headers.items()
+    }
+
+
+def _zitadel_check(check_id: str) -> Check:
+    def check(ctx: CheckContext, response: Any, case: Case[Any]) -> bool | None:
+        reply = read_reply(response.status_code, flat_headers(response.headers), response.content)
+        found = [v for v in (*reply.problems, *status_violations(reply)) if v.check == check_id]
+        if found:
+            raise ContractFailure(check_id, found[0].message, case.operation.label)
+        return None
+
+    check.__name__ = check.__qualname__ = check_id
+    return check
+
+
+ZITADEL_CHECKS: Final[tuple[Check, ...]] = tuple(_zitadel_check(c) for c in REST_CHECKS)
+
+
+@cache
+def operation() -> APIOperation[Any, Any, Any, Any]:
+    """The one operation of openapi.yaml, as schemathesis loads it."""
+    with resources.as_file(resources.files("contracts") / "openapi.yaml") as path:
+        schema = schemathesis.openapi.from_path(path)
+    result = next(iter(schema.get_all_operations()))
+    if not isinstance(result, Ok):
+        raise RuntimeError(f"openapi.yaml cannot be loaded: {result.err()}")
+    return result.ok()
+
+
+def coverage_cases() -> Iterator[Case[Any]]:
+    op = operation()
+    schema = op.schema
+    cases: Iterator[Case[Any]] = schema.iter_coverage_cases(
+        op,
+        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        generation_config=schema.config.generation_for(operation=op),
+    )
+    return cases
+
+
+def aim(case: Case[Any], session: Session, *, add_token: bool) -> None:
+    """Point ``case`` at the given app, with the run's token and org (see the module doc)."""
+    target = session.target
+    for name, given in (("projectId", target.project_id), ("appId", target.app_id)):
+        value = case.path_parameters.get(name) if case.path_parameters else None
+        if isinstance(value, str) and 1 <= len(value) <= MAX_ID_LENGTH:
+            case.path_parameters[name] = given
+    headers = case.headers if case.headers is not None else CaseInsensitiveDict()
+    if add_token or "Authorization" in headers:
+        headers["Authorization"] = f"Bearer {target.token}"
+    if target.org_id and not headers.get("x-zitadel-orgid"):
+        headers["x-zitadel-orgid"] = target.org_id
+    case.headers = headers
+
+
+def reproduce(case: Case[Any], session: Session) -> str:
+    line = case.as_curl_command(base_url=session.target.url)
+    return line.replace("'Authorization: [Filtered]'", f'"Authorization: Bearer ${TOKEN_VARIABLE}"')
+
+
+def run_case(case: Case[Any], session: Session) -> None:
+    """Send one aimed case, check the reply like any other, then run every check on it."""
+    target = session.target
+    response = case.call(base_url=target.url)
+    session.recorder.count_case()
+    reply = read_reply(response.status_code, flat_headers(response.headers), response.content)
+    ids = case.path_parameters or {}
+    headers = case.headers or CaseInsensitiveDict()
+    call = Call(
+        str(ids.get("projectId", "")),
+        str(ids.get("appId", "")),
+        org_id=headers.get("x-zitadel-orgid") or None,
+    )
+    if reply.rotation is not None:
+        # Wire-format findings come from the ZITADEL checks below, not twice.
+        session.observe(call, replace(reply, problems=()), lambda: reproduce(case, session))
+    auth = {"Authorization": headers["Authorization"]} if "Authorization" in headers else None
+    everything = (*BUILTIN_CHECKS, *ZITADEL_CHECKS)
+    if not _failures(case, response, everything, auth, target.url):
+        return
+    answer = f"answered HTTP {response.status_code}: {response.content[:400]!r}"
+    for check in everything:  # something broke: run each check alone to name the culprit
+        for failure in _failures(case, response, (check,), auth, target.url):
+            message = failure.message
+            if not isinstance(failure, ContractFailure):
+                message = f"{failure.title}: {failure.message}".strip().rstrip(":")
+            line = reproduce(case, session)
+            session.recorder.add(Violation(check.__name__, f"{message}\n{answer}", line))
+
+
+def _failures(
+    case: Case[Any],
+    response: Any,
+    checks: tuple[Check, ...],
+    auth: dict[str, str] | None,
+    base_url: str,
+) -> tuple[Failure, ...]:
+    try:
+        case.validate_response(
+            response, checks=list(checks), headers=auth, transport_kwargs={"base_url": base_url}
+        )
+    except FailureGroup as group:
+        return tuple(group.exceptions)
+    return ()

@@ -1,0 +1,194 @@
+"""One contract run: the target, the transport, what was seen, and what was found.
+
+Every call of the suite goes through :meth:`Session.send`, which checks the reply against the
+promises that hold for every reply (wire format, ErrorDetail, and the ledger of earlier
+successes) and files what breaks them as :class:`Finding` s of the running test. Secrets the run
+receives are kept in memory by the redactor only, to be replaced wherever they would be shown.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import httpx
+from hypothesis import HealthCheck, Phase, seed
+from hypothesis import settings as hypothesis_settings
+
+from contracts import oauth
+from contracts.checks import CHECKS, Ledger, Shape, fingerprint, status_violations
+from contracts.model import Call, Reply, Violation
+from contracts.provision import Target
+from contracts.redaction import REDACTOR
+from contracts.settings import Settings
+from contracts.transport import Transport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A violation as reported: redacted, with the test it happened in."""
+
+    check: str
+    message: str
+    reproduce: str
+    test: str
+
+    @property
+    def description(self) -> str:
+        return CHECKS.get(self.check, "schemathesis check")
+
+
+class Recorder:
+    """Findings of the whole run, by test; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.findings: list[Finding] = []
+        self.current_test = ""
+        self.cases = 0
+
+    def add(self, violation: Violation) -> None:
+        finding = Finding(
+            violation.check,
+            REDACTOR.redact(violation.message),
+            REDACTOR.redact(violation.reproduce),
+            self.current_test,
+        )
+        with self._lock:
+            self.findings.append(finding)
+
+    def count_case(self) -> None:
+        with self._lock:
+            self.cases += 1
+
+    def of(self, test: str) -> list[Finding]:
+        with self._lock:
+            return [f for f in self.findings if f.test == test]
+
+    def by_check(self) -> dict[str, list[Finding]]:
+        grouped: dict[str, list[Finding]] = {}
+        with self._lock:
+            for finding in self.findings:
+                grouped.setdefault(finding.check, []).append(finding)
+        return grouped
+
+
+def format_findings(findings: list[Finding], examples: int = 3, whole: bool = True) -> str:
+    """Findings grouped by check: count, the first few messages, each with its curl line.
+
+    ``whole`` False keeps only the first line of each message, for the closing summary.
+    """
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.check, []).append(finding)
+    lines = []
+    for check, items in sorted(grouped.items()):
+        lines.append(f"[{check}] {items[0].description}: {len(items)} case(s)")
+        shown: set[str] = set()
+        for item in items:
+            if item.message in shown or len(shown) >= examples:
+                continue
+            shown.add(item.message)
+            first, *rest = item.message.strip().splitlines() or [""]
+            lines.append(f"    - {first}")
+            if whole:
+                lines.extend(f"      {line}" for line in rest if line.strip())
+            if item.reproduce:
+                lines.append(f"      reproduce: {item.reproduce}")
+    return "\n".join(lines)
+
+
+class Session:
+    """The run's state and the suite's only way to reach the server."""
+
+    def __init__(
+        self, settings: Settings, target: Target, transport: Transport, recorder: Recorder
+    ) -> None:
+        self.settings = settings
+        self.target = target
+        self.transport = transport
+        self.recorder = recorder
+        self.ledger = Ledger(
+            Shape(settings.secret_length, settings.secret_alphabet, settings.clock_skew)
+        )
+        self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        REDACTOR.add(target.token, "token")
+        REDACTOR.add(target.no_permission_token, "no-permission-token")
+
+    def close(self) -> None:
+        self.http.close()
+        self.transport.close()
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def call_on_app(self, **changes: Any) -> Call:
+        """A call on the given app, in its org, with the given token; ``changes`` alter it."""
+        base = Call(self.target.project_id, self.target.app_id, org_id=self.target.org_id)
+        return replace(base, **changes)
+
+    def send(self, call: Call) -> Reply:
+        """Send ``call``; file every violation of the always-true promises."""
+        reply = self.transport.call(call)
+        self.recorder.count_case()
+        self.observe(call, reply, lambda: self.transport.reproduce(call))
+        return reply
+
+    def observe(self, call: Call, reply: Reply, reproduce: Callable[[], str]) -> None:
+        """Check a reply (however it was obtained) against the promises every reply keeps."""
+        if reply.rotation is not None:
+            secret = reply.rotation.client_secret
+            REDACTOR.add(secret, f"secret {fingerprint(secret)}")
+        found = [*reply.problems, *status_violations(reply), *self.ledger.observe(call, reply)]
+        if found:
+            line = reproduce()
+            for violation in found:
+                self.recorder.add(replace(violation, reproduce=violation.reproduce or line))
+
+    def expect(
+        self,
+        check: str,
+        holds: bool,
+        message: str,
+        call: Call | None = None,
+        token_call: tuple[str, oauth.Method] | None = None,
+    ) -> bool:
+        """File a finding of ``check`` unless ``holds``; returns ``holds``.
+
+        ``call`` or ``token_call`` (which secret, which method) makes the reproduce line.
+        """
+        if not holds:
+            line = ""
+            if call is not None:
+                line = self.transport.reproduce(call)
+            elif token_call is not None:
+                line = oauth.reproduce(self.target.url, *token_call)
+            self.recorder.add(Violation(check, message, line))
+        return holds
+
+    def ask_token_endpoint(self, secret: str, method: oauth.Method) -> oauth.TokenAnswer:
+        assert self.target.client_id is not None
+        self.recorder.count_case()
+        return oauth.ask(self.http, self.target.client_id, secret, method)
+
+    # -- generation --------------------------------------------------------------------------
+
+    def hypothesis(self, examples: int | None = None) -> Callable[[F], F]:
+        """Settings and seed for a property: bounded, reproducible, no example database."""
+        chosen = hypothesis_settings(
+            max_examples=examples or self.settings.examples,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=(Phase.explicit, Phase.generate),
+            suppress_health_check=list(HealthCheck),
+            print_blob=False,
+        )
+
+        def apply(test: F) -> F:
+            return seed(self.settings.seed or 0)(chosen(test))
+
+        return apply
