@@ -39,6 +39,7 @@ class Settings:
     seed: int | None = None
     cors_origins: tuple[str, ...] = ("*",)
     state: Path | None = None
+    busy_timeout_ms: int = 1000
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables, for worker processes."""
@@ -49,6 +50,7 @@ class Settings:
             env[f"{ENV_PREFIX}SEED"] = str(self.seed)
         if self.state is not None:
             env[f"{ENV_PREFIX}STATE"] = str(self.state)
+        env[f"{ENV_PREFIX}BUSY_TIMEOUT_MS"] = str(self.busy_timeout_ms)
         return env
 
     @classmethod
@@ -65,14 +67,25 @@ class Settings:
             seed=int(seed) if seed else None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             state=Path(state) if state else None,
+            busy_timeout_ms=int(get(f"{ENV_PREFIX}BUSY_TIMEOUT_MS", "1000")),
         )
 
 
-def build_service(settings: Settings) -> SecretService:
-    """Load the fixtures into the state and make the service over it."""
+def open_state(settings: Settings) -> tuple[Store, bool]:
+    """Open the state and load the fixtures into it, unless a state file already holds state.
+
+    Returns the store and whether the fixtures were loaded.
+    """
     fixtures = load_fixtures_file(settings.fixtures) if settings.fixtures else demo_fixtures()
-    store = Store(settings.state)
-    store.load(fixtures, only_if_empty=settings.state is not None)
+    store = Store(settings.state, settings.busy_timeout_ms)
+    loaded = store.load(fixtures, only_if_empty=settings.state is not None)
+    return store, loaded
+
+
+def build_service(settings: Settings, store: Store | None = None) -> SecretService:
+    """The service over ``store`` (opened from the settings when not given)."""
+    if store is None:
+        store, _ = open_state(settings)
     if settings.seed is None:
         return SecretService(store, SecretGenerator(system_random_bytes()), system_clock)
     return SecretService(
@@ -156,8 +169,8 @@ def keep_encoded_slashes(scope: Scope) -> Scope:
     return {**scope, "path": path}
 
 
-def build_app(settings: Settings) -> MockApp:
-    return MockApp(build_service(settings), settings)
+def build_app(settings: Settings, store: Store | None = None) -> MockApp:
+    return MockApp(build_service(settings, store), settings)
 
 
 def create_app() -> MockApp:

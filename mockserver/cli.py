@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mockserver.app import Settings, build_app
+from mockserver.app import MockApp, Settings, build_service, open_state
 from mockserver.fixtures import FixtureError, load_fixtures_file
-from mockserver.server import serve
+from mockserver.server import serve, serve_workers
 from mockserver.state import StateFileError
 
 
@@ -29,6 +30,25 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, help="reproducible secrets and times (for tests; never for real use)"
     )
     run.add_argument(
+        "--state",
+        type=Path,
+        help="SQLite file keeping the state across restarts (created on first start)",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes sharing the port and the state (default 1)",
+    )
+    run.add_argument(
+        "--busy-timeout",
+        type=_positive,
+        default=1000,
+        metavar="MS",
+        help="how long a rotation waits for the state's write lock before answering 503 "
+        "(default 1000)",
+    )
+    run.add_argument(
         "--cors-origin",
         action="append",
         dest="cors_origins",
@@ -42,29 +62,77 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.verb == "check-fixtures":
-            fixtures = load_fixtures_file(args.file)
-            print(
-                f"{args.file}: ok ({len(fixtures.orgs)} orgs, {len(fixtures.projects)} projects, "
-                f"{len(fixtures.apps)} apps, {len(fixtures.tokens)} tokens)"
-            )
-            return 0
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _check_fixtures(path: Path) -> int:
+    fixtures = load_fixtures_file(path)
+    print(
+        f"{path}: ok ({len(fixtures.orgs)} orgs, {len(fixtures.projects)} projects, "
+        f"{len(fixtures.apps)} apps, {len(fixtures.tokens)} tokens)"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.seed is not None and args.workers > 1:
+        print(
+            "zitadel-mock: --seed needs a single worker (each would repeat the same secrets)",
+            file=sys.stderr,
+        )
+        return 2
+    with tempfile.TemporaryDirectory(prefix="zitadel-mock-") as scratch:
+        state = args.state
+        if state is None and args.workers > 1:
+            state = Path(scratch) / "state.db"  # workers share one truth, even without --state
         settings = Settings(
             fixtures=args.fixtures,
             seed=args.seed,
             cors_origins=tuple(args.cors_origins or ("*",)),
+            state=state,
+            busy_timeout_ms=args.busy_timeout,
         )
-        app = build_app(settings)
+        store, loaded = open_state(settings)
+        source = args.fixtures or "the built-in demo fixtures"
+        if not loaded:
+            source = f"the state kept in {state} (fixtures not loaded again)"
+        elif state is not None:
+            source = f"{source}, kept in {state}"
+        print(
+            f"zitadel-mock: serving {source} on http://{args.host}:{args.port}"
+            f" with {args.workers} worker{'s' if args.workers > 1 else ''}",
+            file=sys.stderr,
+        )
+        access_log = not args.no_access_log
+        if args.workers == 1:
+            app = MockApp(build_service(settings, store), settings)
+            serve(app, args.host, args.port, args.log_level, access_log)
+        else:
+            store.close()
+            serve_workers(
+                settings,
+                args.workers,
+                args.host,
+                args.port,
+                log_level=args.log_level,
+                access_log=access_log,
+            )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.verb == "check-fixtures":
+            return _check_fixtures(args.file)
+        return _serve(args)
     except (FixtureError, StateFileError) as exc:
         print(f"zitadel-mock: {exc}", file=sys.stderr)
         return 2
-    source = args.fixtures or "the built-in demo fixtures"
-    print(f"zitadel-mock: serving {source} on http://{args.host}:{args.port}", file=sys.stderr)
-    serve(app, args.host, args.port, args.log_level, access_log=not args.no_access_log)
-    return 0
 
 
 if __name__ == "__main__":

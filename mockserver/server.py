@@ -1,21 +1,19 @@
-"""Running the app: one uvicorn server on the given host and port."""
+"""Running the app: uvicorn on one port, in this process or in several worker processes."""
 
 from __future__ import annotations
 
-import logging
+import os
+from typing import Any
 
 import uvicorn
 
-from mockserver.app import MockApp
-
-log = logging.getLogger("mockserver")
+from mockserver.app import MockApp, Settings
 
 
-def serve(
-    app: MockApp, host: str, port: int, log_level: str = "info", access_log: bool = True
-) -> None:
-    """Serve ``app`` until interrupted."""
-    config = uvicorn.Config(
+def _config(
+    app: Any, host: str, port: int, log_level: str, access_log: bool, **extra: Any
+) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -25,5 +23,42 @@ def serve(
         access_log=access_log,
         lifespan="on",
         server_header=False,
+        **extra,
     )
-    uvicorn.Server(config).run()
+
+
+def serve(
+    app: MockApp, host: str, port: int, log_level: str = "info", access_log: bool = True
+) -> None:
+    """Serve ``app`` in this process until interrupted."""
+    uvicorn.Server(_config(app, host, port, log_level, access_log)).run()
+
+
+def serve_workers(
+    settings: Settings,
+    workers: int,
+    host: str,
+    port: int,
+    *,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
+    """Serve ``workers`` processes on one port; each builds its app from ``settings`` over the
+    shared state file (``settings.state`` must be set and already hold the fixtures)."""
+    if settings.state is None:
+        raise ValueError("several workers need a state file to share")
+    os.environ.update(settings.to_env())
+    config = _config(
+        "mockserver.app:create_app",
+        host,
+        port,
+        log_level,
+        access_log,
+        factory=True,
+        workers=workers,
+    )
+    sock = config.bind_socket()
+    try:
+        uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()

@@ -35,7 +35,7 @@ from mockserver.model import (
 )
 
 SCHEMA_VERSION: Final = 1
-BUSY_TIMEOUT_MS: Final = 2000
+BUSY_TIMEOUT_MS: Final = 1000
 APPLICATION_ID: Final = 0x5A4D4F43  # "ZMOC": marks a file as this mock's state
 
 _SCHEMA: Final = """
@@ -80,24 +80,40 @@ def from_micros(micros: int) -> datetime:
 
 
 class Store:
-    """SQLite-backed state. ``path`` None keeps it in memory for this process alone."""
+    """SQLite-backed state. ``path`` None keeps it in memory for this process alone.
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    With a file, several processes share it: WAL lets readers run beside the one writer, and a
+    writer that cannot get the lock within ``busy_timeout_ms`` gets STATE_BUSY (UNAVAILABLE,
+    retry-able) instead of waiting longer. Any other database failure is STATE_BUSY too, never a
+    half-written change: every change is one transaction.
+    """
+
+    def __init__(
+        self, path: str | Path | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
         self.path = str(path) if path is not None else None
+        self._busy_timeout_ms = busy_timeout_ms
         self._lock = threading.RLock()
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
         target = self.path if self.path is not None else ":memory:"
-        db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot open the state file {target}: {exc}") from None
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+            check = db.execute("PRAGMA quick_check").fetchone()[0] if tables else "ok"
         except sqlite3.DatabaseError as exc:
             db.close()
             raise StateFileError(f"{target} is not a usable SQLite state file ({exc})") from None
+        if check != "ok":
+            db.close()
+            raise StateFileError(f"{target} is damaged ({check}); not touching it")
         if tables and application_id != APPLICATION_ID:
             db.close()
             raise StateFileError(f"{target} is a SQLite file of another program; not touching it")
@@ -110,12 +126,16 @@ class Store:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = OFF")
-        with self._write(db):
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        try:
+            with self._write(db):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except MockError:
+            db.close()
+            raise StateFileError(f"{target} stayed locked by another process") from None
         return db
 
     @staticmethod
@@ -123,14 +143,26 @@ class Store:
     def _write(db: sqlite3.Connection) -> Iterator[None]:
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             raise MockError(errors.STATE_BUSY) from exc
         try:
             yield
-        except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise MockError(errors.STATE_BUSY) from exc
             raise
-        db.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, under the process lock; database failures are STATE_BUSY."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise MockError(errors.STATE_BUSY) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -190,8 +222,8 @@ class Store:
     # -- reads -----------------------------------------------------------------------------
 
     def principal(self, digest: str, ns: str = "") -> Principal | None:
-        with self._lock:
-            row = self._db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT user_id, org_id, expires_at, memberships FROM tokens"
                 " WHERE ns = ? AND digest = ?",
                 (ns, digest),
@@ -210,22 +242,20 @@ class Store:
         )
 
     def org_exists(self, org_id: str, ns: str = "") -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)
-            ).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)).fetchone()
         return row is not None
 
     def project_org(self, project_id: str, ns: str = "") -> str | None:
-        with self._lock:
-            row = self._db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT org_id FROM projects WHERE ns = ? AND id = ?", (ns, project_id)
             ).fetchone()
         return row[0] if row else None
 
     def app_by_client_id(self, client_id: str, ns: str = "") -> App | None:
-        with self._lock:
-            row = self._db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
                 " FROM apps WHERE ns = ? AND client_id = ?",
                 (ns, client_id),
@@ -234,8 +264,7 @@ class Store:
 
     def fixtures(self, ns: str = "") -> Fixtures:
         """Everything in namespace ``ns``, as records (secrets only as hashes)."""
-        with self._lock:
-            db = self._db
+        with self._reading() as db:
             orgs = db.execute("SELECT id, name FROM orgs WHERE ns = ? ORDER BY id", (ns,))
             org_list = tuple(Org(*r) for r in orgs)
             projects = db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -82,6 +83,13 @@ class LiveServer:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
+    def kill9(self) -> None:
+        """SIGKILL the server and all its workers at once (needs ``own_group``)."""
+        self.client.close()
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+
     def stop(self) -> None:
         self.client.close()
         self.process.terminate()
@@ -93,8 +101,13 @@ class LiveServer:
         self.log.close()
 
 
-def start_server(*args: str, env: dict[str, str] | None = None) -> LiveServer:
-    """Start the mock as a separate process and wait until it answers."""
+def start_server(
+    *args: str, env: dict[str, str] | None = None, own_group: bool = False
+) -> LiveServer:
+    """Start the mock as a separate process and wait until it accepts connections.
+
+    ``own_group`` puts it (and its workers) in a process group of its own, for ``kill9``.
+    """
     port = free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by LiveServer.stop
     process = subprocess.Popen(
@@ -114,6 +127,7 @@ def start_server(*args: str, env: dict[str, str] | None = None) -> LiveServer:
         stdout=subprocess.DEVNULL,
         stderr=log,
         env={**os.environ, **(env or {})},
+        start_new_session=own_group,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

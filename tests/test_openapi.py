@@ -35,7 +35,7 @@ def test_spec_is_openapi_3_0_3_with_the_operation_id() -> None:
     )
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 405])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 503])
 def test_each_error_status_pins_the_grpc_codes_that_map_to_it(status: int) -> None:
     schema = spec()["paths"][OPERATION]["post"]["responses"][str(status)]["content"][
         "application/json"
