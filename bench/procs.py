@@ -8,6 +8,7 @@ each of its descendants, read just before the stop.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from typing import IO, Final
 from bench.loadgen import Request, ResponseParser
 
 PROBE_INTERVAL_S: Final = 0.005
+CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -81,6 +83,10 @@ class Server:
         peaks = [peak for pid in self.pids() if (peak := vm_hwm_kib(pid)) is not None]
         return sum(peaks), max(peaks, default=0)
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time used so far by the server process and its descendants."""
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -96,7 +102,7 @@ def start(
     name: str, argv: list[str], port: int, log_dir: Path, env: dict[str, str] | None = None
 ) -> Server:
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name.replace(' ', '-').replace(',', '')}.log"
+    log_path = log_dir / f"{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-')}.log"
     log = log_path.open("wb")
     started = time.monotonic()
     process = subprocess.Popen(
@@ -129,6 +135,15 @@ def descendants(pid: int) -> list[int]:
         found.append(child)
         todo += children.get(child, [])
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def vm_hwm_kib(pid: int) -> int | None:

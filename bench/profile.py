@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from bench import cases, loadgen, procs, wrk
-from bench.run import BUILD, ROOT, mock
+from bench.run import BUILD, ROOT, experiment, mock
 
 Rule = tuple[str, Callable[[str, str], bool]]
 
@@ -44,6 +44,10 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
     ("secret generation and hashing (client_secrets.py)", _path("mockserver/client_secrets.py")),
     ("our service: authorize, rotate (service.py)", _path("mockserver/service.py")),
     ("our errors catalogue and renderer (errors.py)", _path("mockserver/errors.py")),
+    (
+        "prototype fast lane and its compiled validators (bench/experiments/)",
+        lambda func, path: path.startswith("bench/experiments/") or func.startswith("validate ("),
+    ),
     (
         "jsonschema validator construction (per call)",
         _func("__init__ (<attrs generated methods jsonschema", "Validator.__attrs_post_init__"),
@@ -219,17 +223,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    parser.add_argument(
+        "--variant", help="profile a prototype of bench/experiments/fastlane.py instead"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "profile-summary.md")
     args = parser.parse_args(argv)
+    name = args.variant or "mock"
+    launch = experiment(args.variant) if args.variant else mock()
     out = [
-        "# Profile of the mock under load",
+        f"# Profile of {name} under load",
         "",
-        f"`python -m bench.profile --duration {args.duration:g} --rate {args.rate}` wrote this "
-        "file; see `bench/PROFILE.md` for what it means.",
+        f"`python -m bench.profile --duration {args.duration:g} --rate {args.rate}"
+        + (f" --variant {args.variant}" if args.variant else "")
+        + "` wrote this file; see `bench/PROFILE.md` for what it means.",
     ]
     for case in (cases.SUCCESS, cases.NO_TOKEN, cases.UNKNOWN):
-        print(f"profile: mock / {case.label} ...", file=sys.stderr, flush=True)
-        raw, load = profile_case(case, args.duration, args.rate, mock(), "mock")
+        print(f"profile: {name} / {case.label} ...", file=sys.stderr, flush=True)
+        raw, load = profile_case(case, args.duration, args.rate, launch, name)
         total, parts, stages = analyse(raw)
         statuses = ", ".join(f"{n:,} x {s}" for s, n in sorted(load.statuses.items()))
         out += [

@@ -64,6 +64,9 @@ class Measured:
     rss_max_kib: int = 0
     processes: int = 0
     rotations: str = ""
+    cpu_per_request: float = float("nan")  # server CPU seconds per answer at saturation
+    load: float = float("nan")  # the machine's 1-minute load average after the row
+    rates: list[float] = field(default_factory=list)  # req/s of every repetition
     problems: list[str] = field(default_factory=list)
     skipped: str | None = None
 
@@ -75,6 +78,7 @@ class Settings:
     connections: int
     tool: str  # "wrk" or "python"
     only: str | None
+    repeat: int = 1
 
 
 def mock(*extra: str) -> Launcher:
@@ -96,12 +100,31 @@ def baseline(kind: str) -> Launcher:
     ]
 
 
+def experiment(variant: str) -> Launcher:
+    python = sys.executable
+    module = "bench.experiments.fastlane"
+    return lambda port: [python, "-m", module, "--port", str(port), "--variant", variant]
+
+
+# ``--experiments``: the throwaway prototypes of bench/experiments/, measured beside the mock.
+EXPERIMENTS: Final = (
+    ("connexion-async-errors", cases.NO_TOKEN),
+    ("lane-unchecked", cases.SUCCESS),
+    ("lane-jsonschema", cases.SUCCESS),
+    ("lane-fastjsonschema", cases.SUCCESS),
+    ("lane-fastjsonschema", cases.NO_TOKEN),
+    ("lane-fastjsonschema", cases.UNKNOWN),
+    ("lane-rs", cases.SUCCESS),
+    ("lane-cached", cases.SUCCESS),
+)
+
+
 def serve_help() -> str:
     done = subprocess.run([MOCK, "serve", "--help"], capture_output=True, text=True, check=False)
     return done.stdout
 
 
-def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
+def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = False) -> list[Row]:
     """Every row of the report, in order; the first is the baseline the ratios are taken to."""
     help_text = serve_help()
     rows = [
@@ -111,24 +134,36 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
     ]
-    # Hook: several workers (``--workers N``, with ``--state FILE`` so that they share one truth).
-    # The row runs as soon as ``serve --help`` lists the option.
-    if "--workers" in help_text:
-        extra = ["--workers", "2"]
-        if "--state" in help_text:
-            extra += ["--state", str(state_dir / "two-workers.db")]
-        workers_skip = None
-    else:
-        extra, workers_skip = [], "`zitadel-mock serve` has no `--workers` option yet"
-    rows.append(
-        Row("mock REST, 2 workers", cases.SUCCESS, mock(*extra), stateful=True, skip=workers_skip)
-    )
+    # Several workers share one SQLite file (``--state``); the 1-worker row on a file tells the
+    # file's cost apart from the second worker's gain. Each row gets a new file.
+    has = {option: option in help_text for option in ("--state", "--workers")}
+    rows += [
+        Row(
+            "mock REST, 1 worker, --state file",
+            cases.SUCCESS,
+            mock("--state", str(state_dir / "one-worker.db")),
+            stateful=True,
+            skip=None if has["--state"] else "`zitadel-mock serve` has no `--state` option",
+        ),
+        Row(
+            "mock REST, 2 workers, --state file",
+            cases.SUCCESS,
+            mock("--workers", "2", "--state", str(state_dir / "two-workers.db")),
+            stateful=True,
+            skip=None if has["--workers"] else "`zitadel-mock serve` has no `--workers` option",
+        ),
+    ]
     # Hook: gRPC and gRPC-web on the same port. The rows run when their probe is answered with
     # grpc-status 0; until then they are listed as skipped with what the probe got.
     rows += [
         Row("mock gRPC, 1 worker", cases.GRPC, mock(), "grpc", stateful=True, optional=True),
         Row("mock gRPC-web, 1 worker", cases.GRPC_WEB, mock(), stateful=True, optional=True),
     ]
+    if experiments:
+        rows += [
+            Row(f"experiment: {variant}", case, experiment(variant), stateful=True)
+            for variant, case in EXPERIMENTS
+        ]
     if isinstance(prism_found, prism.Prism):
         rows.append(
             Row(
@@ -232,7 +267,11 @@ def measure(row: Row, settings: Settings) -> Measured:
         before = current_sequence(port) if row.stateful and row.case.rotates else None
         warm = closed_pass(server, row, settings, settings.warmup)
         counted = verify("warm-up", warm, row.case, out.problems)
+        cpu_before = server.cpu_seconds()
         out.saturation = closed_pass(server, row, settings, settings.duration)
+        if out.saturation.answered:
+            cpu = server.cpu_seconds() - cpu_before
+            out.cpu_per_request = cpu / out.saturation.answered
         counted += verify("saturation", out.saturation, row.case, out.problems)
         if row.transport == "http1" and out.saturation.rate > 0:
             out.paced_target = out.saturation.rate / 2
@@ -252,6 +291,7 @@ def measure(row: Row, settings: Settings) -> Measured:
             out.rotations = rotation_check(before, after, counted, settings, out.problems)
         out.rss_total_kib, out.rss_max_kib = server.peak_rss_kib()
         out.processes = len(server.pids())
+        out.load = os.getloadavg()[0]
     except (RuntimeError, OSError) as exc:
         out.problems.append(str(exc))
     finally:
@@ -275,6 +315,20 @@ def rotation_check(
     return f"{rotations:,} rotations for {counted:,} counted 200s"
 
 
+def median_run(measured: list[Measured]) -> Measured:
+    """The repetition with the median req/s (the upper one of an even count); a repetition
+    with problems is shown instead, so that no problem hides behind a good run."""
+    troubled = [m for m in measured if m.problems]
+    if troubled:
+        return troubled[0]
+    rated = sorted((m.saturation.rate, i) for i, m in enumerate(measured) if m.saturation)
+    if not rated:
+        return measured[0]
+    middle = measured[rated[len(rated) // 2][1]]
+    middle.rates = [rate for rate, _ in rated]
+    return middle
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -289,6 +343,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--tool", choices=["auto", "wrk", "python"], default="auto", help="saturation generator"
     )
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out")
+    parser.add_argument(
+        "--experiments", action="store_true", help="add the prototypes of bench/experiments/"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=int(os.environ.get("BENCH_REPEAT") or 1),
+        help="measure every row this many times, in rounds, and report the median by req/s "
+        "(env BENCH_REPEAT; default %(default)s)",
+    )
     parser.add_argument("--only", help="measure only rows whose target or case contains this")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     return parser.parse_args(argv)
@@ -312,21 +376,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print("bench: installing or finding Prism ...", file=sys.stderr)
         prism_found = prism.ensure(BUILD / "prism")
-    settings = Settings(args.duration, args.warmup, args.connections, tool, args.only)
+    settings = Settings(
+        args.duration, args.warmup, args.connections, tool, args.only, max(1, args.repeat)
+    )
     environment = report.environment(tool, prism_found, settings_line(settings))
     with tempfile.TemporaryDirectory(prefix="bench-state-") as state_dir:
-        rows = plan(prism_found, Path(state_dir))
+        rows = plan(prism_found, Path(state_dir), args.experiments)
         if h2load_note:
             rows = [
                 dataclasses.replace(r, skip=h2load_note) if r.transport == "grpc" else r
                 for r in rows
             ]
-        results: list[Measured] = []
-        for row in rows:
-            if args.only and args.only not in f"{row.target} {row.case.label}":
-                continue
-            print(f"bench: {row.target} / {row.case.label} ...", file=sys.stderr, flush=True)
-            results.append(measure(row, settings))
+        chosen = [
+            row for row in rows if not args.only or args.only in f"{row.target} {row.case.label}"
+        ]
+        runs: list[list[Measured]] = [[] for _ in chosen]
+        for round_number in range(settings.repeat):
+            for row, measured in zip(chosen, runs, strict=True):
+                print(
+                    f"bench: [{round_number + 1}/{settings.repeat}] {row.target} / "
+                    f"{row.case.label} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                measured.append(measure(row, settings))
+        results = [median_run(measured) for measured in runs]
     contract_lines = measure_contracts(ROOT)
     elapsed = time.monotonic() - began
     text = report.render(results, environment, notes, contract_lines, elapsed)
@@ -344,6 +418,7 @@ def settings_line(settings: Settings) -> str:
     return (
         f"{settings.duration:g} s per measured pass, {settings.warmup:g} s warm-up, "
         f"{settings.connections} connections, saturation by {settings.tool}"
+        + (f", every row {settings.repeat} times (median by req/s)" if settings.repeat > 1 else "")
         + (" (1 thread)" if settings.tool == "wrk" else "")
         + ", half-load pass by the Python generator"
     )
