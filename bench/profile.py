@@ -102,6 +102,12 @@ STAGES: Final[tuple[tuple[str, str], ...]] = (
     ("connexion parameter decorator (prep_kwargs, pythonic)", "prep_kwargs"),
     ("inspect.signature (per call)", "signature (inspect.py"),
     ("jsonschema Validator construction", "__init__ (<attrs generated methods jsonschema"),
+    (
+        "ZitadelParameterValidator.validate_path_parameter (ours: a Draft4Validator per call)",
+        "ZitadelParameterValidator.validate_path_parameter",
+    ),
+    ("request body validation (JSONRequestBodyValidator)", "JSONRequestBodyValidator"),
+    ("connexion request/response objects (connexion/lifecycle.py)", "(connexion/lifecycle.py"),
     ("handler (make_handler.regenerate)", "make_handler.<locals>.regenerate"),
     ("SecretService.authorize", "SecretService.authorize"),
     ("SecretService.rotate", "SecretService.rotate"),
