@@ -27,16 +27,18 @@ check: $(STAMP)
 	$(BIN)/mypy mockserver contracts tests bench
 
 # make bench: the mock against a bare baseline and Prism, on loopback (see bench/results.md).
-# BENCH_DURATION=30 makes every measured pass longer (default 10 s; the whole run about 3 min).
+# BENCH_DURATION=30 makes every measured pass longer (default 10 s; the whole run about 3 min);
+# BENCH_REPEAT=3 measures every row 3 times in rounds and reports the median.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_DURATION ?=
+BENCH_REPEAT ?=
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	BENCH_DURATION=$(BENCH_DURATION) $(BIN)/python -m bench
+	BENCH_DURATION=$(BENCH_DURATION) BENCH_REPEAT=$(BENCH_REPEAT) $(BIN)/python -m bench
 
 profile: $(BENCH_STAMP)
 	$(BIN)/python -m bench.profile
