@@ -82,10 +82,9 @@ class Settings:
 
 
 def mock(*extra: str) -> Launcher:
-    def argv(port: int) -> list[str]:
-        return [MOCK, "serve", "--port", str(port), "--no-access-log", "--log-level", "warning"]
-
-    return lambda port: [*argv(port), *extra]
+    """``zitadel-mock serve`` as the README's users start it, quiet, on ``port``."""
+    quiet = ("--no-access-log", "--log-level", "warning")
+    return lambda port: [MOCK, "serve", "--port", str(port), *quiet, *extra]
 
 
 def baseline(kind: str) -> Launcher:
@@ -135,7 +134,7 @@ def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = Fa
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
     ]
     # Several workers share one SQLite file (``--state``); the 1-worker row on a file tells the
-    # file's cost apart from the second worker's gain. Each row gets a new file.
+    # file's cost apart from the second worker's gain. One file per row (kept across --repeat).
     has = {option: option in help_text for option in ("--state", "--workers")}
     rows += [
         Row(
@@ -415,10 +414,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def settings_line(settings: Settings) -> str:
-    return (
+    tool = "wrk (1 thread)" if settings.tool == "wrk" else "the Python generator"
+    text = (
         f"{settings.duration:g} s per measured pass, {settings.warmup:g} s warm-up, "
-        f"{settings.connections} connections, saturation by {settings.tool}"
-        + (f", every row {settings.repeat} times (median by req/s)" if settings.repeat > 1 else "")
-        + (" (1 thread)" if settings.tool == "wrk" else "")
-        + ", half-load pass by the Python generator"
+        f"{settings.connections} connections, saturation by {tool}, half-load pass by the "
+        "Python generator"
     )
+    if settings.repeat > 1:
+        text += f"; every row {settings.repeat} times in rounds, the median by req/s shown"
+    return text
