@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test check fuzz bench clean proto bench-transports
+.PHONY: run test check fuzz bench profile clean proto bench-transports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,24 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mockserver contracts tests zitadel_proto
+	$(BIN)/mypy mockserver contracts tests zitadel_proto bench
+
+# make bench: the mock against a bare baseline and Prism, on loopback (see bench/results.md).
+# BENCH_DURATION=30 makes every measured pass longer (default 10 s; the whole run about 3 min);
+# BENCH_REPEAT=3 measures every row 3 times in rounds and reports the median.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_DURATION ?=
+BENCH_REPEAT ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	BENCH_DURATION=$(BENCH_DURATION) BENCH_REPEAT=$(BENCH_REPEAT) $(BIN)/python -m bench
+
+profile: $(BENCH_STAMP)
+	$(BIN)/python -m bench.profile
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports

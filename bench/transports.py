@@ -160,11 +160,11 @@ def main() -> int:
     rows: dict[str, list[tuple[float, float, str]]] = {}
     try:
         for _ in range(args.rounds):
-            for label, server, path, body, headers, options in plan:
+            for label, server, path, body_name, headers, options in plan:
                 url = f"http://127.0.0.1:{ports[server]}{path}"
                 pid = servers[server].pid
                 rows.setdefault(label, []).append(
-                    h2load(pid, url, work / body, [*headers, AUTH], options)
+                    h2load(pid, url, work / body_name, [*headers, AUTH], options)
                 )
     finally:
         for process in servers.values():
