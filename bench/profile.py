@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from bench import cases, loadgen, procs, wrk
-from bench.run import BUILD, ROOT, experiment, mock
+from bench.run import BUILD, ROOT, mock
 
 Rule = tuple[str, Callable[[str, str], bool]]
 
@@ -44,10 +44,7 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
     ("secret generation and hashing (client_secrets.py)", _path("mockserver/client_secrets.py")),
     ("our service: authorize, rotate (service.py)", _path("mockserver/service.py")),
     ("our errors catalogue and renderer (errors.py)", _path("mockserver/errors.py")),
-    (
-        "prototype fast lane and its compiled validators (bench/experiments/)",
-        lambda func, path: path.startswith("bench/experiments/") or func.startswith("validate ("),
-    ),
+    ("the fast lane and its compiled validators (fastlane.py)", _path("mockserver/fastlane.py")),
     (
         "jsonschema validator construction (per call)",
         _func("__init__ (<attrs generated methods jsonschema", "Validator.__attrs_post_init__"),
@@ -109,6 +106,11 @@ STAGES: Final[tuple[tuple[str, str], ...]] = (
     ("request body validation (JSONRequestBodyValidator)", "JSONRequestBodyValidator"),
     ("connexion request/response objects (connexion/lifecycle.py)", "(connexion/lifecycle.py"),
     ("handler (make_handler.regenerate)", "make_handler.<locals>.regenerate"),
+    ("the fast lane (FastLane.__call__)", "FastLane.__call__"),
+    ("response validation in the fast lane (CompiledOperation.conforms)", "conforms ("),
+    ("control plane (ControlledApp._data: namespace, Prefer, journal)", "ControlledApp._data"),
+    ("ControlPlane.begin", "ControlPlane.begin"),
+    ("ControlPlane.finish", "ControlPlane.finish"),
     ("SecretService.authorize", "SecretService.authorize"),
     ("SecretService.rotate", "SecretService.rotate"),
     ("Store.rotate (SQLite transaction)", "Store.rotate"),
@@ -187,7 +189,8 @@ def profile_case(
     server = procs.start(f"profile {name} {case.label}", launch(port), port, BUILD / "logs")
     out_dir = BUILD / "profile"
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw_path = out_dir / f"{name}-{case.label.split()[0]}-{case.expected}.txt"
+    stem = re.sub(r"[^a-z]+", "-", name)
+    raw_path = out_dir / f"{stem}-{case.label.split()[0]}-{case.expected}.txt"
     results: list[loadgen.Summary] = []
     try:
         server.wait_for(cases.SUCCESS.request, 200)
@@ -230,17 +233,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument(
-        "--variant", help="profile a prototype of bench/experiments/fastlane.py instead"
+        "--no-fast-lane", action="store_true", help="profile the connexion lane alone"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "profile-summary.md")
     args = parser.parse_args(argv)
-    name = args.variant or "mock"
-    launch = experiment(args.variant) if args.variant else mock()
+    name = "mock --no-fast-lane" if args.no_fast_lane else "mock"
+    launch = mock("--no-fast-lane") if args.no_fast_lane else mock()
     out = [
         f"# Profile of {name} under load",
         "",
         f"`python -m bench.profile --duration {args.duration:g} --rate {args.rate}"
-        + (f" --variant {args.variant}" if args.variant else "")
+        + (" --no-fast-lane" if args.no_fast_lane else "")
         + "` wrote this file; see `bench/PROFILE.md` for what it means.",
     ]
     for case in (cases.SUCCESS, cases.NO_TOKEN, cases.UNKNOWN):

@@ -35,6 +35,7 @@ BUILD: Final = ROOT / "build" / "bench"
 SPEC: Final = ROOT / "openapi.yaml"
 MOCK: Final = str(Path(sys.executable).parent / "zitadel-mock")
 DEFAULT_DURATION_S: Final = 10.0
+CONNEXION_LANE: Final = "mock REST, 1 worker, --no-fast-lane"
 
 Launcher = Callable[[int], list[str]]
 
@@ -99,31 +100,12 @@ def baseline(kind: str) -> Launcher:
     ]
 
 
-def experiment(variant: str) -> Launcher:
-    python = sys.executable
-    module = "bench.experiments.fastlane"
-    return lambda port: [python, "-m", module, "--port", str(port), "--variant", variant]
-
-
-# ``--experiments``: the throwaway prototypes of bench/experiments/, measured beside the mock.
-EXPERIMENTS: Final = (
-    ("connexion-async-errors", cases.NO_TOKEN),
-    ("lane-unchecked", cases.SUCCESS),
-    ("lane-jsonschema", cases.SUCCESS),
-    ("lane-fastjsonschema", cases.SUCCESS),
-    ("lane-fastjsonschema", cases.NO_TOKEN),
-    ("lane-fastjsonschema", cases.UNKNOWN),
-    ("lane-rs", cases.SUCCESS),
-    ("lane-cached", cases.SUCCESS),
-)
-
-
 def serve_help() -> str:
     done = subprocess.run([MOCK, "serve", "--help"], capture_output=True, text=True, check=False)
     return done.stdout
 
 
-def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = False) -> list[Row]:
+def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
     """Every row of the report, in order; the first is the baseline the ratios are taken to."""
     help_text = serve_help()
     rows = [
@@ -132,6 +114,11 @@ def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = Fa
         Row("mock REST, 1 worker", cases.SUCCESS, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
+    ]
+    # The same through connexion alone (the fast lane switched off), to compare the lanes.
+    rows += [
+        Row(CONNEXION_LANE, case, mock("--no-fast-lane"), stateful=True)
+        for case in (cases.SUCCESS, cases.NO_TOKEN)
     ]
     # Several workers share one SQLite file (``--state``); the 1-worker row on a file tells the
     # file's cost apart from the second worker's gain. One file per row (kept across --repeat).
@@ -158,11 +145,6 @@ def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = Fa
         Row("mock gRPC, 1 worker", cases.GRPC, mock(), "grpc", stateful=True, optional=True),
         Row("mock gRPC-web, 1 worker", cases.GRPC_WEB, mock(), stateful=True, optional=True),
     ]
-    if experiments:
-        rows += [
-            Row(f"experiment: {variant}", case, experiment(variant), stateful=True)
-            for variant, case in EXPERIMENTS
-        ]
     if isinstance(prism_found, prism.Prism):
         rows.append(
             Row(
@@ -343,9 +325,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out")
     parser.add_argument(
-        "--experiments", action="store_true", help="add the prototypes of bench/experiments/"
-    )
-    parser.add_argument(
         "--repeat",
         type=int,
         default=int(os.environ.get("BENCH_REPEAT") or 1),
@@ -380,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     environment = report.environment(tool, prism_found, settings_line(settings))
     with tempfile.TemporaryDirectory(prefix="bench-state-") as state_dir:
-        rows = plan(prism_found, Path(state_dir), args.experiments)
+        rows = plan(prism_found, Path(state_dir))
         if h2load_note:
             rows = [
                 dataclasses.replace(r, skip=h2load_note) if r.transport == "grpc" else r

@@ -20,6 +20,7 @@ from mockserver.documents import Document, to_document
 from mockserver.errors import MockError
 from mockserver.fixtures import FixtureError, parse_fixtures
 from mockserver.model import Fixtures
+from mockserver.readcache import generation_triggers
 from mockserver.state import Store, delete_namespace, replace_namespace
 
 BASELINE: Final = "@baseline"  # not a valid namespace name, so never one a client can pick
@@ -73,18 +74,24 @@ class ControlStore:
                 if statement.strip():
                     db.execute(statement)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', '0'), ('seed_version', '0')")
+            for statement in generation_triggers({"meta", "outcomes"}):
+                db.execute(statement)
 
     # -- meta ------------------------------------------------------------------------------
 
     def pulse(self, ns: str) -> Pulse:
-        with self.store.read() as db:
+        """Read before every call: kept in memory while the state does not change."""
+
+        def read(db: sqlite3.Connection) -> Pulse:
             epoch, seed_version, queued = db.execute(
                 "SELECT (SELECT value FROM meta WHERE key = 'epoch'),"
                 " (SELECT value FROM meta WHERE key = 'seed_version'),"
                 " EXISTS (SELECT 1 FROM outcomes WHERE ns = ?)",
                 (ns,),
             ).fetchone()
-        return Pulse(int(epoch), int(seed_version), bool(queued))
+            return Pulse(int(epoch), int(seed_version), bool(queued))
+
+        return self.store.cached(("pulse", ns), read)
 
     def seed(self) -> int | None:
         with self.store.read() as db:

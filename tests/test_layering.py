@@ -14,6 +14,7 @@ DOMAIN = [
     "model",
     "fixtures",
     "state",
+    "readcache",
     "service",
     # the control plane's transport-neutral part (what every adapter calls)
     "outcomes",
