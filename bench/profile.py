@@ -29,7 +29,7 @@ from bench.run import BUILD, ROOT, mock
 Rule = tuple[str, Callable[[str, str], bool]]
 
 
-def _path(prefix: str) -> Callable[[str, str], bool]:
+def _path(prefix: str | tuple[str, ...]) -> Callable[[str, str], bool]:
     return lambda _func, path: path.startswith(prefix)
 
 
@@ -40,7 +40,14 @@ def _func(*names: str) -> Callable[[str, str], bool]:
 # Exclusive components, matched on each frame from the leaf up; the first frame that any rule
 # matches takes the sample. Order matters only within one frame.
 COMPONENTS: Final[tuple[Rule, ...]] = (
-    ("SQLite state (mockserver/state.py, sqlite3)", _path("mockserver/state.py")),
+    (
+        "SQLite state and its read cache (state.py, readcache.py, sqlite3)",
+        _path(("mockserver/state.py", "mockserver/readcache.py")),
+    ),
+    (
+        "control plane and journal (control*.py, journal.py, outcomes.py; their SQLite too)",
+        _path(("mockserver/control", "mockserver/journal.py", "mockserver/outcomes.py")),
+    ),
     ("secret generation and hashing (client_secrets.py)", _path("mockserver/client_secrets.py")),
     ("our service: authorize, rotate (service.py)", _path("mockserver/service.py")),
     ("our errors catalogue and renderer (errors.py)", _path("mockserver/errors.py")),
@@ -51,7 +58,7 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
     ),
     ("jsonschema validation", _path("jsonschema/")),
     ("referencing ($ref registry)", _path("referencing/")),
-    ("JSON encode/decode (json)", _path("json/")),
+    ("JSON encode/decode (json, orjson)", _path(("json/", "mockserver/jsonbytes.py"))),
     (
         "connexion handler arguments (inspect.signature, inflection; per call)",
         lambda func, path: (
@@ -82,7 +89,7 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
     ),
     ("connexion: other middleware, security, lifecycle, decorators", _path("connexion/")),
     ("starlette: requests, responses, exception middleware", _path("starlette/")),
-    ("our REST adapter (rest.py, app.py)", _path("mockserver/")),
+    ("our REST adapter and outer app (rest.py, app.py, ...)", _path("mockserver/")),
     ("uvicorn and httptools (HTTP/1.1)", _path("uvicorn/")),
     ("asyncio / uvloop event loop", _path("asyncio/")),
 )

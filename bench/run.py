@@ -48,6 +48,8 @@ class Row:
     case: Case
     launch: Launcher
     transport: str = "http1"  # "http1" or "grpc"
+    h2_layout: tuple[int, int] | None = None  # gRPC: (connections, streams on each); default
+    # the run's connections with one stream each
     stateful: bool = False  # the mock: rotating cases are checked against the sequence
     optional: bool = False
     skip: str | None = None
@@ -88,7 +90,7 @@ def mock(*extra: str) -> Launcher:
     return lambda port: [MOCK, "serve", "--port", str(port), *quiet, *extra]
 
 
-def baseline(kind: str) -> Launcher:
+def baseline(kind: str, *extra: str) -> Launcher:
     return lambda port: [
         sys.executable,
         "-m",
@@ -97,6 +99,7 @@ def baseline(kind: str) -> Launcher:
         str(port),
         "--kind",
         kind,
+        *extra,
     ]
 
 
@@ -111,6 +114,11 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
     rows = [
         Row("baseline: bare Starlette route", cases.SUCCESS, baseline("starlette")),
         Row("ceiling: raw ASGI", cases.SUCCESS, baseline("asgi")),
+        Row(
+            "ceiling: raw ASGI on the mock's protocol (sniffs HTTP/1.1 or 2)",
+            cases.SUCCESS,
+            baseline("asgi", "--sniffing"),
+        ),
         Row("mock REST, 1 worker", cases.SUCCESS, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
@@ -143,6 +151,15 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
     # grpc-status 0; until then they are listed as skipped with what the probe got.
     rows += [
         Row("mock gRPC, 1 worker", cases.GRPC, mock(), "grpc", stateful=True, optional=True),
+        Row(
+            "mock gRPC, 1 worker, 4 connections x 32 streams",
+            cases.GRPC,
+            mock(),
+            "grpc",
+            (4, 32),
+            stateful=True,
+            optional=True,
+        ),
         Row("mock gRPC-web, 1 worker", cases.GRPC_WEB, mock(), stateful=True, optional=True),
     ]
     if isinstance(prism_found, prism.Prism):
@@ -188,12 +205,14 @@ def check_case(server: procs.Server, row: Row) -> str | None:
 def closed_pass(server: procs.Server, row: Row, settings: Settings, seconds: float) -> Summary:
     request, port = row.case.request, server.port
     if row.transport == "grpc":
+        connections, streams = row.h2_layout or (settings.connections, 1)
         return grpc.run_h2load(
             port,
             request.path,
             request.headers,
             request.body,
-            connections=settings.connections,
+            connections=connections,
+            streams=streams,
             duration=seconds,
             work_dir=BUILD / "work",
         )
@@ -332,6 +351,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(env BENCH_REPEAT; default %(default)s)",
     )
     parser.add_argument("--only", help="measure only rows whose target or case contains this")
+    parser.add_argument(
+        "--no-contracts",
+        dest="contracts",
+        action="store_false",
+        help="leave out the contract suite's speed",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     return parser.parse_args(argv)
 
@@ -379,7 +404,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 measured.append(measure(row, settings))
         results = [median_run(measured) for measured in runs]
-    contract_lines = measure_contracts(ROOT)
+    contract_lines = ["Left out (--no-contracts or --only)."]
+    if args.contracts and not args.only:
+        contract_lines = measure_contracts(BUILD)
     elapsed = time.monotonic() - began
     text = report.render(results, environment, notes, contract_lines, elapsed)
     print(text)

@@ -19,6 +19,7 @@ from mockserver import errors
 from mockserver.documents import Document, to_document
 from mockserver.errors import MockError
 from mockserver.fixtures import FixtureError, parse_fixtures
+from mockserver.jsonbytes import dumps
 from mockserver.model import Fixtures
 from mockserver.readcache import generation_triggers
 from mockserver.state import Store, delete_namespace, replace_namespace
@@ -243,10 +244,12 @@ class ControlStore:
 
     def append_journal(self, entries: Sequence[dict[str, Any]], keep: int) -> None:
         """Write a batch of entries, then keep only the newest ``keep`` of each namespace."""
+        rows = [
+            (e["namespace"], e.get("appId"), e.get("status"), dumps(e).decode()) for e in entries
+        ]
         with self.store.transaction() as db:
             db.executemany(
-                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)",
-                [(e["namespace"], e.get("appId"), e.get("status"), json.dumps(e)) for e in entries],
+                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)", rows
             )
             for ns in {e["namespace"] for e in entries}:
                 db.execute(

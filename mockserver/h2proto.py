@@ -54,7 +54,12 @@ class H2Protocol(asyncio.Protocol):
         self.loop = _loop or asyncio.get_event_loop()
         self.log_access = config.access_log and access_log.hasHandlers()
         self.conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=False, header_encoding=None)
+            h2.config.H2Configuration(
+                client_side=False,
+                header_encoding=None,
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
         )
         self.conn.local_settings = h2.settings.Settings(
             client=False,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,7 +28,7 @@ from connexion.security import AbstractSecurityHandler
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver import errors
+from mockserver import errors, jsonbytes
 from mockserver.errors import MockError, status_body
 from mockserver.rest_validators import validator_map
 from mockserver.service import Caller, Regenerated, SecretService
@@ -46,11 +47,13 @@ JSON_WHITESPACE: Final = b" \t\n\r"  # RFC 8259; Python's bytes.strip() would al
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """An answer as both REST lanes send it (with Content-Type ``application/json``)."""
+    """An answer as both REST lanes send it (with Content-Type ``application/json``): ``body``
+    is ``document`` encoded."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
-    body: bytes
+    document: dict[str, Any] = field(repr=False)  # the body before encoding (holds the secret)
+    body: bytes = field(repr=False)
 
 
 def render_error(error: MockError, extra_headers: dict[str, str] | None = None) -> Rendered:
@@ -58,13 +61,17 @@ def render_error(error: MockError, extra_headers: dict[str, str] | None = None) 
     headers = dict(extra_headers or {})
     if error.code is errors.Code.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = error.message
-    body = json.dumps(status_body(error), separators=(",", ":")).encode()
-    return Rendered(error.http_status, tuple(headers.items()), body)
+    document = status_body(error)
+    return Rendered(error.http_status, tuple(headers.items()), document, encode(document))
 
 
 def render_success(result: Regenerated) -> Rendered:
-    body = json.dumps(success_body(result), separators=(",", ":")).encode()
-    return Rendered(200, tuple(SUCCESS_HEADERS.items()), body)
+    document = success_body(result)
+    return Rendered(200, tuple(SUCCESS_HEADERS.items()), document, encode(document))
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    return jsonbytes.dumps(document)
 
 
 def connexion_response(answer: Rendered) -> ConnexionResponse:
@@ -83,13 +90,13 @@ def error_response(
     return connexion_response(render_error(error, extra_headers))
 
 
-def success_body(result: Regenerated) -> dict[str, object]:
+def success_body(result: Regenerated) -> dict[str, Any]:
     """RegenerateOIDCClientSecretResponse as protojson writes it (no creationDate)."""
     return {
         "clientSecret": result.client_secret,
         "details": {
             "sequence": str(result.sequence),
-            "changeDate": result.change_date.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "changeDate": timestamp(result.change_date),
             "resourceOwner": result.resource_owner,
         },
     }
@@ -107,7 +114,7 @@ def decode_body(raw: bytes) -> dict[str, Any]:
             reason=f"request body is not valid UTF-8 (bad byte at position {exc.start})",
         ) from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise MockError(
             errors.INVALID_BODY,
@@ -138,6 +145,14 @@ def decode_body(raw: bytes) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed in JSON")
+
+
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def timestamp(moment: datetime) -> str:
+    """A google.protobuf.Timestamp as protojson writes it: RFC 3339 in UTC (``...Z``)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class GatewayBodyMiddleware:

@@ -183,8 +183,11 @@ class Store:
 
     def cached(self, key: Hashable, read: Callable[[sqlite3.Connection], T]) -> T:
         """``read(db)``, or what it returned before if the cached state has not changed since."""
-        with self.read() as db:
-            return self._cache.get(db, key, lambda: read(db))
+        with self._lock:  # as read(), without a context manager: this runs on every request
+            try:
+                return self._cache.get(self._db, key, lambda: read(self._db))
+            except sqlite3.Error as exc:
+                raise MockError(errors.STATE_BUSY) from exc
 
     def close(self) -> None:
         with self._lock:

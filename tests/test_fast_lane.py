@@ -90,7 +90,7 @@ def test_the_comparison_catches_a_lane_that_renders_a_success_differently(
     def without_pragma(result: Regenerated) -> Rendered:
         answer = render_success(result)
         kept = tuple((k, v) for k, v in answer.headers if k != "Pragma")
-        return Rendered(answer.status, kept, answer.body)
+        return Rendered(answer.status, kept, answer.document, answer.body)
 
     monkeypatch.setattr(fastlane, "render_success", without_pragma)
     with pytest.raises(AssertionError):

@@ -15,6 +15,7 @@ DOMAIN = [
     "fixtures",
     "state",
     "readcache",
+    "jsonbytes",
     "service",
     # the control plane's transport-neutral part (what every adapter calls)
     "outcomes",
