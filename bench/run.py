@@ -288,7 +288,10 @@ def measure(row: Row, settings: Settings) -> Measured:
             counted += verify("half load", out.paced, row.case, out.problems)
         if before is not None:
             after = current_sequence(port)
-            out.rotations = rotation_check(before, after, counted, settings, out.problems)
+            in_flight = settings.connections
+            if row.h2_layout is not None:
+                in_flight = row.h2_layout[0] * row.h2_layout[1]
+            out.rotations = rotation_check(before, after, counted, in_flight, out.problems)
         out.rss_total_kib, out.rss_max_kib = server.peak_rss_kib()
         out.processes = len(server.pids())
         out.load = os.getloadavg()[0]
@@ -300,12 +303,12 @@ def measure(row: Row, settings: Settings) -> Measured:
 
 
 def rotation_check(
-    before: int, after: int, counted: int, settings: Settings, problems: list[str]
+    before: int, after: int, counted: int, in_flight: int, problems: list[str]
 ) -> str:
     """Every counted success must be a committed rotation; answers still in flight when a
-    closed-loop pass ends may rotate without being counted (at most one per connection)."""
+    closed-loop pass ends may rotate without being counted (at most ``in_flight`` a pass)."""
     rotations = after - before - 1
-    slack = 2 * settings.connections
+    slack = 2 * in_flight
     if not counted <= rotations <= counted + slack:
         problems.append(
             f"sequence moved by {rotations} for {counted} counted successes (allowed up to "
