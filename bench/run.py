@@ -123,11 +123,20 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
     ]
-    # The same through connexion alone (the fast lane switched off), to compare the lanes.
+    # The same through connexion alone (the fast lane switched off), to compare the lanes; and
+    # without the request journal, the control plane's largest cost (Prism keeps none).
     rows += [
         Row(CONNEXION_LANE, case, mock("--no-fast-lane"), stateful=True)
         for case in (cases.SUCCESS, cases.NO_TOKEN)
     ]
+    rows.append(
+        Row(
+            "mock REST, 1 worker, --journal-size 0",
+            cases.SUCCESS,
+            mock("--journal-size", "0"),
+            stateful=True,
+        )
+    )
     # Several workers share one SQLite file (``--state``); the 1-worker row on a file tells the
     # file's cost apart from the second worker's gain. One file per row (kept across --repeat).
     has = {option: option in help_text for option in ("--state", "--workers")}
