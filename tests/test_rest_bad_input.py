@@ -38,6 +38,7 @@ def status_of(response: httpx.Response) -> tuple[int, int]:
         (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
         (b'{"projectId": 5}', "'projectId' must be a string"),
         (b'{"app_id": {}}', "'app_id' must be a string"),
+        (b'{"appId": "1", "app_id": "1"}', "sets the field app_id twice"),
     ],
 )
 def test_malformed_bodies_are_invalid_argument(
