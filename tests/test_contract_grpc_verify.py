@@ -7,10 +7,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from starlette.types import ASGIApp
-
-from tests import broken_grpc as grpc_broken
-from tests import broken_servers as broken
 from tests.conftest import ACME, PORTAL, WEB, start_server
 from tests.test_contract_verify import CONSOLE_SCRIPT, VERIFY, run
 
@@ -106,38 +102,3 @@ def test_verify_refuses_a_transport_it_does_not_know() -> None:
     assert result.returncode == 4
     assert "unknown transport 'carrier-pigeon'" in result.stderr
     assert "grpc-web" in result.stderr  # the known ones are listed
-
-
-def test_no_secret_received_over_grpc_appears_in_the_junit_or_the_output(tmp_path: Path) -> None:
-    """Against a server whose gRPC successes are mangled, failures are about secrets."""
-    spies: list[grpc_broken.Spy] = []
-
-    def spied(app: ASGIApp, _token: str, _viewer: str) -> ASGIApp:
-        spies.append(grpc_broken.Spy(app))
-        return grpc_broken.MangledSuccesses(spies[-1])
-
-    junit = tmp_path / "contract.xml"
-    with broken.serve(spied) as deployment:
-        result = run(
-            [
-                *VERIFY,
-                *deployment.verify_arguments(),
-                "--transport",
-                "grpc",
-                "--examples",
-                "3",
-                "--seed",
-                "5",
-                "--junit",
-                str(junit),
-            ],
-            env=deployment.verify_environment(),
-        )
-    reports = junit.read_text() + result.stdout + result.stderr
-    assert result.returncode == 1, reports
-    assert "[secret_has_configured_shape]" in result.stdout  # failures about secrets
-    assert "[success_is_response_message]" in result.stdout
-    assert len(spies[0].secrets) > 10
-    pieces = {secret[i : i + 16] for secret in spies[0].secrets for i in range(len(secret) - 15)}
-    tokens = {deployment.token, deployment.viewer_token}
-    assert [piece for piece in pieces | tokens if piece in reports] == []
