@@ -1,5 +1,6 @@
 """`zitadel-mock verify --transport grpc|grpc-web` and the plugin's variable, end to end: the
-behavioural checks run, the REST-only ones are skipped and say so, and no secret shows."""
+behavioural checks run, and the REST-only ones are skipped and say so. (That no secret shows
+over grpc either: test_contract_verify.py.)"""
 
 from __future__ import annotations
 
