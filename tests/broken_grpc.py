@@ -35,6 +35,7 @@ from zitadel_proto.wire import (
 from zitadel_proto.zitadel.management_pb2 import RegenerateOIDCClientSecretResponse
 
 Pairs = list[tuple[str, str]]
+Headers = list[tuple[bytes, bytes]]
 STATUS_NAMES = frozenset({"grpc-status", "grpc-message", STATUS_DETAILS_HEADER})
 
 
@@ -76,12 +77,17 @@ class GrpcDefect:
     def rewrite(self, answer: Answer) -> Answer:
         return answer
 
+    def metadata(self, headers: Headers) -> Headers:
+        """The request's headers (gRPC metadata) as the mock gets them."""
+        return headers
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
         wire = wire_of(headers.get(b"content-type"))
         if wire is None:
             await self.rest(scope, receive, send)
             return
+        scope = {**scope, "headers": self.metadata(list(scope["headers"]))}
         start: dict[str, Any] = {}
         body: list[bytes] = []
         trailers: list[tuple[bytes, bytes]] = []
@@ -266,6 +272,30 @@ class MangledSuccesses(_SuccessRewrite):
         if self.count % 2 or changed.message is None:
             return changed
         return replace(changed, message=changed.message[:-3])
+
+
+class IgnoredToken(GrpcDefect):
+    """Any authorization metadata, or none, is taken as the admin's token."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        super().__init__(app)
+        self.authorization = f"Bearer {token}".encode()
+
+    def metadata(self, headers: Headers) -> Headers:
+        return broken._set_header(headers, b"authorization", self.authorization)
+
+
+class PermissionNotChecked(IgnoredToken):
+    """The token without project.app.write works like the admin's."""
+
+    def __init__(self, app: ASGIApp, token: str, viewer_token: str) -> None:
+        super().__init__(app, token)
+        self.viewer = f"Bearer {viewer_token}".encode()
+
+    def metadata(self, headers: Headers) -> Headers:
+        if dict(headers).get(b"authorization") != self.viewer:
+            return headers
+        return super().metadata(headers)
 
 
 class Spy(GrpcDefect):

@@ -36,6 +36,16 @@ DEFECTS: dict[str, tuple[Wrap, str, set[str]]] = {
         "grpc",
         {"previous_secret_rejected"},
     ),
+    "an ignored authorization": (
+        lambda app, token, _viewer: grpc_broken.IgnoredToken(app, token),
+        "grpc-web",
+        {"bad_token_gives_unauthenticated"},
+    ),
+    "no permission check": (
+        grpc_broken.PermissionNotChecked,
+        "grpc-web-text",
+        {"token_without_permission_gives_permission_denied"},
+    ),
     "no grpc-status-details-bin": (
         grpc_broken.plain(grpc_broken.MissingStatusDetails),
         "grpc",
