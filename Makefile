@@ -21,6 +21,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+# make fuzz: the same property tests with many more examples, schemathesis at length, and the
+# contract suite at length against a mock it starts itself. FUZZ_EXAMPLES scales all of them;
+# each part stops by itself (a few minutes at the default).
+FUZZ_EXAMPLES ?= 1000
+
+fuzz: $(STAMP)
+	ZITADEL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ZITADEL_FUZZ_SEED=$$(date +%s) $(BIN)/pytest -m fuzz
+	$(BIN)/zitadel-mock verify --examples $(FUZZ_EXAMPLES)
+
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -22,6 +22,18 @@ CHECKS: Final[dict[str, str]] = {
     "error_code_matches_http_status": "the gRPC code matches the HTTP status (grpc-gateway)",
     "unauthenticated_carries_www_authenticate": "every 401 carries WWW-Authenticate",
     "success_body_is_protojson": "a success is RegenerateOIDCClientSecretResponse in protojson",
+    # Wire format (gRPC and gRPC-web: contracts.grpc_reply)
+    "success_is_response_message": "a gRPC success is one RegenerateOIDCClientSecretResponse "
+    "with a secret and details (sequence, change_date, resource_owner)",
+    "grpc_status_is_known_code": "grpc-status is a gRPC code (0-16)",
+    "status_details_are_google_rpc_status": "grpc-status-details-bin is a google.rpc.Status "
+    "repeating grpc-status and grpc-message",
+    "zitadel_error_carries_status_details": "an error whose message names a ZITADEL error id "
+    "carries its ErrorDetail in grpc-status-details-bin",
+    "grpc_message_is_percent_encoded": "grpc-message is percent-encoded as grpc-go writes it",
+    "grpc_web_body_is_framed": "gRPC-web: length-prefixed frames in the Content-Type asked for",
+    "grpc_web_trailers_in_final_frame": "gRPC-web: the status comes in a final 0x80 trailer "
+    "frame (grpc-status:0 on success)",
     # Any transport
     "error_detail_is_zitadel_error_detail": "details[0] is a zitadel.v1.ErrorDetail",
     "error_message_reads_text_and_id": "with an ErrorDetail, the message reads '<text> (<id>)'",

@@ -90,6 +90,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
     # not into the caller's working directory.
     with tempfile.TemporaryDirectory(prefix="zitadel-contract-") as scratch:
         env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+        # grpcio's core logs every refused TLS handshake and GOAWAY at INFO on stderr; the
+        # suite reports what matters itself.
+        env.setdefault("GRPC_VERBOSITY", "ERROR")
         return subprocess.run(command, env=env, check=False).returncode
 
 

@@ -202,11 +202,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         write(f"target: {session.target.describe()} over {session.settings.transport}")
+        others = "schemathesis cases and " if session.settings.transport == "rest" else ""
         write(
             f"cases run: {recorder.cases} ({session.transport.requests} sent by the suite's "
-            f"{session.settings.transport} transport, the others schemathesis cases and "
-            f"token-endpoint questions); rotations seen: {session.ledger.rotations}; "
-            f"seed {session.settings.seed}"
+            f"{session.settings.transport} transport, the others {others}token-endpoint "
+            f"questions); rotations seen: {session.ledger.rotations}; seed {session.settings.seed}"
         )
     grouped = recorder.by_check()
     if grouped:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import quote
@@ -172,6 +172,32 @@ def _error(status: int, headers: Mapping[str, str], body: bytes, received: datet
     return Reply(code, message, details, None, tuple(found), received, status)
 
 
+def authorization_of(call: Call, target: Target) -> str | None:
+    """The Authorization value ``call`` asks for, or None for none at all."""
+    if call.credential is Credential.GIVEN:
+        return f"Bearer {target.token}"
+    if call.credential is Credential.NO_PERMISSION:
+        if target.no_permission_token is None:
+            raise NotApplicableError("no token without permission was given")
+        return f"Bearer {target.no_permission_token}"
+    if call.credential is Credential.RAW:
+        return call.raw_authorization
+    return None
+
+
+def curl_headers(headers: Iterable[tuple[str, str]], credential: Credential) -> list[str]:
+    """``-H`` arguments of a curl line; the run's tokens as the variables that hold them."""
+    words: list[str] = []
+    for name, value in headers:
+        if name.lower() == "authorization" and credential is Credential.GIVEN:
+            words += ["-H", f'"{name}: Bearer ${TOKEN_VARIABLE}"']
+        elif name.lower() == "authorization" and credential is Credential.NO_PERMISSION:
+            words += ["-H", f'"{name}: Bearer ${NO_PERMISSION_VARIABLE}"']
+        else:
+            words += ["-H", shlex.quote(f"{name}: {value}")]
+    return words
+
+
 class RestTransport:
     """Calls over HTTP/1.1 JSON with httpx, one connection pool per run."""
 
@@ -182,23 +208,12 @@ class RestTransport:
         self.client = httpx.Client(base_url=target.url, timeout=timeout, follow_redirects=False)
         self.requests = 0
 
-    def _authorization(self, call: Call) -> str | None:
-        if call.credential is Credential.GIVEN:
-            return f"Bearer {self.target.token}"
-        if call.credential is Credential.NO_PERMISSION:
-            if self.target.no_permission_token is None:
-                raise NotApplicableError("no token without permission was given")
-            return f"Bearer {self.target.no_permission_token}"
-        if call.credential is Credential.RAW:
-            return call.raw_authorization
-        return None
-
     def _parts(self, call: Call) -> tuple[str, dict[str, str], bytes]:
         path = call.path or OPERATION_PATH.format(
             projectId=quote(call.project_id, safe=""), appId=quote(call.app_id, safe="")
         )
         headers = {"Content-Type": "application/json"}
-        authorization = self._authorization(call)
+        authorization = authorization_of(call, self.target)
         if authorization is not None:
             headers["Authorization"] = authorization
         if call.org_id is not None:
@@ -219,13 +234,7 @@ class RestTransport:
         """A curl line that sends the same request, tokens as environment variables."""
         path, headers, body = self._parts(call)
         words = ["curl", "-sS", "-X", call.method, shlex.quote(self.target.url + path)]
-        for name, value in headers.items():
-            if name == "Authorization" and call.credential is Credential.GIVEN:
-                words += ["-H", f'"Authorization: Bearer ${TOKEN_VARIABLE}"']
-            elif name == "Authorization" and call.credential is Credential.NO_PERMISSION:
-                words += ["-H", f'"Authorization: Bearer ${NO_PERMISSION_VARIABLE}"']
-            else:
-                words += ["-H", shlex.quote(f"{name}: {value}")]
+        words += curl_headers(headers.items(), call.credential)
         words += ["--data-binary", shlex.quote(body.decode("utf-8", errors="backslashreplace"))]
         return " ".join(words)
 

@@ -91,7 +91,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "token of a member without project.app.write; enables the code 7 check",
            metavar="TOKEN"),
     Option("transport", "--transport", "ZITADEL_CONTRACT_TRANSPORT",
-           "how to call the server: rest (others once registered in contracts.transport)",
+           "how to call the server: rest, grpc (native, HTTP/2), grpc-web or grpc-web-text",
            default="rest"),
     Option("examples", "--examples", "ZITADEL_CONTRACT_EXAMPLES",
            "generated examples per property (default 100)", _positive_int, 100, "N"),

@@ -1,7 +1,8 @@
 """The seam between the suite and the wire: a :class:`Transport` turns a Call into a Reply.
 
-The suite knows only this protocol. ``rest`` is built in; another transport (gRPC, gRPC-web)
-joins with :func:`register` and is then chosen with ``--transport NAME``. A transport answers a
+The suite knows only this protocol. ``rest``, ``grpc``, ``grpc-web`` and ``grpc-web-text`` are
+built in; another transport joins with :func:`register` and is then chosen with
+``--transport NAME``. A transport answers a
 call it cannot express (an HTTP method over gRPC) with
 :class:`contracts.model.NotApplicableError`, and the probe that needed it is skipped.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from contracts.grpc_transport import GrpcTransport, GrpcWebTextTransport, GrpcWebTransport
 from contracts.model import Call, Reply
 from contracts.provision import Target
 from contracts.rest import RestTransport
@@ -25,14 +27,20 @@ class Transport(Protocol):
         ...
 
     def reproduce(self, call: Call) -> str:
-        """A command line that sends the same request, with no secret in it."""
+        """A command line that sends the same request, with no secret in it; raises
+        NotApplicableError, without sending anything, where :meth:`call` would."""
         ...
 
     def close(self) -> None: ...
 
 
 TransportFactory = Callable[[Target, float], Transport]
-TRANSPORTS: dict[str, TransportFactory] = {"rest": RestTransport}
+TRANSPORTS: dict[str, TransportFactory] = {
+    "rest": RestTransport,
+    "grpc": GrpcTransport,
+    "grpc-web": GrpcWebTransport,
+    "grpc-web-text": GrpcWebTextTransport,
+}
 
 
 def register(name: str, factory: TransportFactory) -> None:

@@ -24,15 +24,27 @@ from uvicorn.config import Config
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
-from mockserver.h2stream import H2Stream, Headers
+from mockserver.h2stream import HOP_BY_HOP, H2Stream, Headers
 
 MAX_CONCURRENT_STREAMS: Final = 256
+REQUEST_PSEUDO_HEADERS: Final = frozenset({b":method", b":path", b":scheme", b":authority"})
 STREAM_WINDOW: Final = 1 << 20
 CONNECTION_WINDOW: Final = 1 << 24
 DEFAULT_WINDOW: Final = 65535
 
 log = logging.getLogger("uvicorn.error")
 access_log = logging.getLogger("uvicorn.access")
+
+
+def malformed_field(name: bytes, value: bytes) -> bool:
+    """A regular request header field HTTP/2 forbids: upper case, connection-specific, a ``te``
+    other than ``trailers``, or NUL/CR/LF in the value (white space at an end is let through)."""
+    return (
+        name != name.lower()
+        or name in HOP_BY_HOP
+        or (name == b"te" and value.strip().lower() != b"trailers")
+        or any(byte in value for byte in b"\0\r\n")
+    )
 
 
 class H2Protocol(asyncio.Protocol):
@@ -53,11 +65,16 @@ class H2Protocol(asyncio.Protocol):
         self.app_state = app_state
         self.loop = _loop or asyncio.get_event_loop()
         self.log_access = config.access_log and access_log.hasHandlers()
+        # h2's own header validation turns any malformed header (even a value with white space
+        # at an end, which grpcio sends as given) into a connection error that ends every stream.
+        # Go's HTTP/2 server, under grpc-go and ZITADEL, is lenient with values and refuses a
+        # malformed request with a reset of that stream alone: :meth:`scope` does that here.
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(
                 client_side=False,
                 header_encoding=None,
-                validate_outbound_headers=False,
+                validate_inbound_headers=False,
+                validate_outbound_headers=False,  # only headers we make go out
                 normalize_outbound_headers=False,
             )
         )
@@ -167,11 +184,16 @@ class H2Protocol(asyncio.Protocol):
         task.add_done_callback(self.server_state.tasks.discard)
 
     def scope(self, headers: Headers) -> dict[str, Any] | None:
+        """The ASGI scope of a request, or None for a malformed one (RFC 9113 8.2 and 8.3)."""
         pseudo: dict[bytes, bytes] = {}
         plain: Headers = []
         for name, value in headers:
             if name.startswith(b":"):
+                if plain or name in pseudo or name not in REQUEST_PSEUDO_HEADERS:
+                    return None
                 pseudo[name] = value
+            elif malformed_field(name, value):
+                return None
             else:
                 plain.append((name, value))
         method, target = pseudo.get(b":method"), pseudo.get(b":path")

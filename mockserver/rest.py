@@ -140,6 +140,13 @@ def decode_body(raw: bytes) -> dict[str, Any]:
                 reason=f"request body field {name!r} must be a string,"
                 f" not {json.dumps(value[name])[:40]}",
             )
+    for json_name, proto_name in (("projectId", "project_id"), ("appId", "app_id")):
+        if json_name in value and proto_name in value:  # protojson refuses a field set twice
+            raise MockError(
+                errors.INVALID_BODY,
+                reason=f"request body sets the field {proto_name} twice"
+                f" (as {json_name!r} and {proto_name!r})",
+            )
     return value
 
 

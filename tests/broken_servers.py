@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.provision import APP, APP_ORG, CLIENT_ID, HOME_ORG, PROJECT, fixture_document
 from mockserver.app import Settings, build_app
+from mockserver.sniff import SniffingProtocol
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -401,7 +402,10 @@ def serve(wrap: Callable[[ASGIApp, str, str], ASGIApp]) -> Iterator[Deployment]:
         app = wrap(build_app(Settings(fixtures=fixtures)), token, viewer)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        # The mock's own protocol: HTTP/1.1 as uvicorn serves it, HTTP/2 (native gRPC) too.
+        config = uvicorn.Config(
+            app, http=SniffingProtocol, log_level="warning", access_log=False, lifespan="off"
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

@@ -16,8 +16,21 @@ from typing import IO
 
 import httpx
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No example database: a failure found once is reported with the seed to reproduce it
+# (print_blob), not replayed forever from a local .hypothesis folder that CI does not have.
+settings.register_profile("mock", database=None, print_blob=True)
+settings.load_profile("mock")
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples for a property test: ``default`` in ``make test``; ``make fuzz`` raises it."""
+    return int(os.environ.get("ZITADEL_FUZZ_EXAMPLES", default))
+
+
 ACME = "319487622871056385"
 GLOBEX = "319487622871056386"
 PORTAL = "319487650192752641"

@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from starlette.types import ASGIApp
 
+from tests import broken_grpc as grpc_broken
 from tests import broken_servers as broken
 from tests.conftest import ACME, PORTAL, ROOT, WEB, start_server
 
@@ -134,32 +137,54 @@ def test_the_plugin_refuses_a_remote_target_before_any_call() -> None:
     assert "refusing to verify https://zitadel.example.invalid" in result.stderr
 
 
-def test_no_secret_the_run_received_appears_in_the_junit_or_the_output(tmp_path: Path) -> None:
-    """Against a server whose successes break the schema, failures quote response bodies."""
-    spies: list[broken.Spy] = []
+def spied_rest(app: ASGIApp) -> tuple[ASGIApp, set[str]]:
+    """Successes that break the schema: schemathesis' failures quote the response bodies."""
+    spy = broken.Spy(broken.SequenceAsNumber(app))
+    return spy, spy.secrets
 
-    def spied(app: ASGIApp, _token: str, _viewer: str) -> ASGIApp:
-        spies.append(broken.Spy(broken.SequenceAsNumber(app)))
-        return spies[-1]
+
+def spied_grpc(app: ASGIApp) -> tuple[ASGIApp, set[str]]:
+    """gRPC successes of the wrong shape or cut short: failures are about secrets."""
+    spy = grpc_broken.Spy(app)
+    return grpc_broken.MangledSuccesses(spy), spy.secrets
+
+
+@pytest.mark.parametrize(
+    ("transport", "spied", "evidence"),
+    [
+        ("rest", spied_rest, '"clientSecret": "<redacted'),  # bodies quoted, and redacted
+        ("grpc", spied_grpc, "[secret_has_configured_shape]"),
+    ],
+)
+def test_no_secret_the_run_received_appears_in_the_junit_or_the_output(
+    tmp_path: Path,
+    transport: str,
+    spied: Callable[[ASGIApp], tuple[ASGIApp, set[str]]],
+    evidence: str,
+) -> None:
+    """Not the secrets, nor 16 characters of one, nor the tokens."""
+    received: list[set[str]] = []
+
+    def wrap(app: ASGIApp, _token: str, _viewer: str) -> ASGIApp:
+        outer, secrets = spied(app)
+        received.append(secrets)
+        return outer
 
     junit = tmp_path / "contract.xml"
-    with broken.serve(spied) as deployment:
+    with broken.serve(wrap) as deployment:
         result = run(
             [
                 *VERIFY,
                 *deployment.verify_arguments(),
-                "--examples",
-                "3",
-                "--seed",
-                "5",
-                "--junit",
-                str(junit),
+                *("--transport", transport, "--examples", "3", "--seed", "5"),
+                *("--junit", str(junit)),
             ],
             env=deployment.verify_environment(),
         )
-    received = spies[0].secrets | {deployment.token, deployment.viewer_token}
     reports = junit.read_text() + result.stdout + result.stderr
     assert result.returncode == 1, reports
-    assert len(spies[0].secrets) > 10
-    assert '"clientSecret": "<redacted' in reports  # bodies were quoted, and redacted
-    assert [secret for secret in received if secret in reports] == []
+    assert len(received[0]) > 10
+    assert evidence in reports
+    pieces = {secret[i : i + 16] for secret in received[0] for i in range(len(secret) - 15)}
+    tokens = {deployment.token, deployment.viewer_token}
+    assert [piece for piece in pieces | tokens if piece in reports] == []

@@ -17,10 +17,10 @@ from mockserver.app import Settings, build_app
 from mockserver.fastlane import CompiledOperation, SpecNotSupportedError
 from mockserver.rest import Rendered, render_success
 from mockserver.service import Regenerated
-from tests.conftest import PORTAL, WEB, rotate_path
+from tests.conftest import PORTAL, WEB, fuzz_examples, rotate_path
 from tests.lanes import Lanes, Request, requests, write_fixtures
 
-EXAMPLES = 400
+EXAMPLES = fuzz_examples(400)
 ROTATE = rotate_path(PORTAL, WEB)
 JSON = (b"content-type", b"application/json")
 ADMIN = (b"authorization", b"Bearer admin-pat")
@@ -59,6 +59,7 @@ def compare_generated(lanes: Lanes, examples: int) -> Counter[int]:
     return statuses
 
 
+@pytest.mark.fuzz
 def test_both_lanes_give_the_same_status_headers_and_bytes_for_generated_requests(
     lanes: Lanes,
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PORTAL, WEB, LiveServer, raw_request, start_server
+from tests.conftest import PORTAL, WEB, LiveServer, fuzz_examples, raw_request, start_server
 from tests.h2client import Answer, H2Client
 from zitadel_proto.client import parse_grpc_web, request_bytes
 from zitadel_proto.wire import METHOD_PATH, decode_grpc_message, encode_frame
@@ -266,8 +266,11 @@ def test_grpc_web_text_accepts_several_padded_base64_chunks(mock: LiveServer) ->
     assert outcome.code == 0
 
 
+@pytest.mark.fuzz
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     body=st.one_of(st.binary(max_size=64), st.builds(encode_frame, st.binary(max_size=48))),

@@ -8,12 +8,14 @@ import socket
 import subprocess
 import time
 
+import grpc
 import httpx
 import pytest
 from h2.errors import ErrorCodes
 
 from tests.conftest import PORTAL, WEB, LiveServer, raw_request, rotate_path, start_server
 from tests.h2client import H2Client
+from zitadel_proto.client import call_grpc, metadata
 from zitadel_proto.wire import METHOD_PATH, encode_frame
 
 REST = rotate_path(PORTAL, WEB)
@@ -173,3 +175,28 @@ def test_a_graceful_stop_sends_goaway(stoppable: LiveServer) -> None:
         stoppable.stop()
     assert client.goaway is not None
     assert client.goaway.error_code == ErrorCodes.NO_ERROR
+
+
+def test_a_malformed_header_resets_its_stream_and_spares_the_connection(server: LiveServer) -> None:
+    client = H2Client(server.port)
+    client.conn.config.validate_outbound_headers = False
+    client.conn.config.normalize_outbound_headers = False
+    try:
+        bad = client.start(REST, {**JSON_AUTH, "Connection": "keep-alive"}, end_stream=True)
+        refused = client.wait(bad)
+        answer = client.request(REST, JSON_AUTH, b"{}")
+    finally:
+        client.close()
+    assert refused.reset == ErrorCodes.PROTOCOL_ERROR
+    assert answer.status == 200
+
+
+def test_white_space_around_a_header_value_is_kept_as_grpc_go_keeps_it(server: LiveServer) -> None:
+    # Go's HTTP/2 server passes " Bearer  x " on; ZITADEL splits it at "Bearer ", finds the token
+    # " x " and refuses it as unknown (row 3), and the connection serves the next call.
+    pairs = [("authorization", " Bearer  x ")]
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        refused = call_grpc(channel, PORTAL, WEB, pairs=pairs)
+        accepted = call_grpc(channel, PORTAL, WEB, pairs=metadata("admin-pat"))
+    assert (refused.code, refused.message) == (16, "Errors.Token.Invalid (AUTH-7fs1e)")
+    assert accepted.code == 0

@@ -18,6 +18,7 @@ from tests.conftest import (
     STOREFRONT,
     WEB,
     LiveServer,
+    fuzz_examples,
     start_server,
 )
 
@@ -155,8 +156,11 @@ def test_get_is_method_not_allowed(token_server: LiveServer) -> None:
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
 
 
+@pytest.mark.fuzz
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     body=st.binary(max_size=200),

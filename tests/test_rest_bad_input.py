@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PORTAL, WEB, LiveServer, raw_request, rotate_path
+from tests.conftest import PORTAL, WEB, LiveServer, fuzz_examples, raw_request, rotate_path
 
 
 def status_of(response: httpx.Response) -> tuple[int, int]:
@@ -38,6 +38,7 @@ def status_of(response: httpx.Response) -> tuple[int, int]:
         (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
         (b'{"projectId": 5}', "'projectId' must be a string"),
         (b'{"app_id": {}}', "'app_id' must be a string"),
+        (b'{"appId": "1", "app_id": "1"}', "sets the field app_id twice"),
     ],
 )
 def test_malformed_bodies_are_invalid_argument(
@@ -99,8 +100,11 @@ def test_malformed_authorization_header_bytes_are_invalid_auth(server: LiveServe
     assert json.loads(body)["code"] == 16
 
 
+@pytest.mark.fuzz
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     body=st.binary(max_size=300),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, LiveServer
+import pytest
+
+from tests.conftest import ROOT, LiveServer, fuzz_examples
 
 # Every check schemathesis has, none excluded. Three of them need stateful links between
 # operations (use_after_free, ensure_resource_availability, object_level_authorization); with one
@@ -14,6 +17,7 @@ from tests.conftest import ROOT, LiveServer
 CHECKS = "all"
 
 
+@pytest.mark.fuzz
 def test_schemathesis_finds_no_failure_in_the_mock(server: LiveServer, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     result = subprocess.run(
@@ -30,9 +34,9 @@ def test_schemathesis_finds_no_failure_in_the_mock(server: LiveServer, tmp_path:
             "--checks",
             CHECKS,
             "--max-examples",
-            "60",
+            str(fuzz_examples(60)),
             "--seed",
-            "20261127",
+            os.environ.get("ZITADEL_FUZZ_SEED") or "20261127",
             "--generation-database",
             "none",
             "--report",
