@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test check fuzz bench profile clean proto bench-transports
+.PHONY: run test check fuzz bench profile clean proto
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,3 @@ clean:
 
 proto: $(STAMP)
 	$(BIN)/python -m zitadel_proto.generate
-
-bench-transports: $(STAMP)
-	$(BIN)/python bench/transports.py

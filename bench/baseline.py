@@ -2,7 +2,8 @@
 
 ``python -m bench.baseline --port N --kind starlette`` serves one bare Starlette route (the
 baseline that ratios are taken to, as the issue names it); ``--kind asgi`` serves a few lines of
-raw ASGI (the ceiling of the server itself). Both read the body and answer 200 with the same
+raw ASGI (the ceiling of the server itself); ``--sniffing`` runs it on the mock's own protocol,
+which tells HTTP/1.1 from HTTP/2 per connection. Both read the body and answer 200 with the same
 fields, headers and size as the mock's success; a new JSON text is encoded for every request.
 uvicorn runs as ``mockserver/server.py`` runs it: httptools, uvloop, no access log, no server
 header.
@@ -14,7 +15,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
 from starlette.applications import Starlette
@@ -84,13 +85,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.baseline")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--kind", choices=["starlette", "asgi"], default="starlette")
+    parser.add_argument(
+        "--sniffing", action="store_true", help="the mock's protocol (mockserver/sniff.py)"
+    )
     args = parser.parse_args(argv)
     app: ASGIApp = starlette_app() if args.kind == "starlette" else asgi_app()
+    http: Any = "httptools"
+    if args.sniffing:
+        from mockserver.sniff import SniffingProtocol  # noqa: PLC0415
+
+        http = SniffingProtocol
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=args.port,
-        http="httptools",
+        http=http,
         loop="uvloop",
         log_level="warning",
         access_log=False,

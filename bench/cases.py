@@ -8,7 +8,8 @@ from typing import Final
 
 from bench.loadgen import Request
 
-PORTAL: Final = "319487650192752641"  # project "portal" of the demo fixtures
+ACME: Final = "319487622871056385"  # org "acme" of the demo fixtures
+PORTAL: Final = "319487650192752641"  # project "portal" in it
 WEB: Final = "319487671630840321"  # OIDC app "web" in it
 UNKNOWN_APP: Final = "999999999999999999"
 GRPC_METHOD: Final = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"

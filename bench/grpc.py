@@ -107,17 +107,19 @@ def run_h2load(
     connections: int,
     duration: float,
     work_dir: Path,
+    streams: int = 1,
 ) -> Summary:
-    """One closed-loop pass: ``connections`` HTTP/2 connections, one stream in flight on each."""
+    """One closed-loop pass: ``connections`` HTTP/2 connections, ``streams`` in flight on each."""
     work_dir.mkdir(parents=True, exist_ok=True)
     body_file = work_dir / "grpc-request.bin"
     body_file.write_bytes(body)
     log_file = work_dir / "h2load-requests.tsv"
+    log_file.unlink(missing_ok=True)  # h2load appends to it: a second pass would count twice
     seconds = max(1, round(duration))
     argv = [
         "h2load",
         f"--clients={connections}",
-        "--max-concurrent-streams=1",
+        f"--max-concurrent-streams={streams}",
         "--threads=1",
         f"--duration={seconds}",
         f"--data={body_file}",

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Final
 
 from bench import cases, loadgen, procs, wrk
-from bench.run import BUILD, ROOT, experiment, mock
+from bench.run import BUILD, ROOT, mock
 
 Rule = tuple[str, Callable[[str, str], bool]]
 
 
-def _path(prefix: str) -> Callable[[str, str], bool]:
+def _path(prefix: str | tuple[str, ...]) -> Callable[[str, str], bool]:
     return lambda _func, path: path.startswith(prefix)
 
 
@@ -40,21 +40,25 @@ def _func(*names: str) -> Callable[[str, str], bool]:
 # Exclusive components, matched on each frame from the leaf up; the first frame that any rule
 # matches takes the sample. Order matters only within one frame.
 COMPONENTS: Final[tuple[Rule, ...]] = (
-    ("SQLite state (mockserver/state.py, sqlite3)", _path("mockserver/state.py")),
+    (
+        "SQLite state and its read cache (state.py, readcache.py, sqlite3)",
+        _path(("mockserver/state.py", "mockserver/readcache.py")),
+    ),
+    (
+        "control plane and journal (control*.py, journal.py, outcomes.py; their SQLite too)",
+        _path(("mockserver/control", "mockserver/journal.py", "mockserver/outcomes.py")),
+    ),
     ("secret generation and hashing (client_secrets.py)", _path("mockserver/client_secrets.py")),
     ("our service: authorize, rotate (service.py)", _path("mockserver/service.py")),
     ("our errors catalogue and renderer (errors.py)", _path("mockserver/errors.py")),
-    (
-        "prototype fast lane and its compiled validators (bench/experiments/)",
-        lambda func, path: path.startswith("bench/experiments/") or func.startswith("validate ("),
-    ),
+    ("the fast lane and its compiled validators (fastlane.py)", _path("mockserver/fastlane.py")),
     (
         "jsonschema validator construction (per call)",
         _func("__init__ (<attrs generated methods jsonschema", "Validator.__attrs_post_init__"),
     ),
     ("jsonschema validation", _path("jsonschema/")),
     ("referencing ($ref registry)", _path("referencing/")),
-    ("JSON encode/decode (json)", _path("json/")),
+    ("JSON encode/decode (json, orjson)", _path(("json/", "mockserver/jsonbytes.py"))),
     (
         "connexion handler arguments (inspect.signature, inflection; per call)",
         lambda func, path: (
@@ -85,7 +89,7 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
     ),
     ("connexion: other middleware, security, lifecycle, decorators", _path("connexion/")),
     ("starlette: requests, responses, exception middleware", _path("starlette/")),
-    ("our REST adapter (rest.py, app.py)", _path("mockserver/")),
+    ("our REST adapter and outer app (rest.py, app.py, ...)", _path("mockserver/")),
     ("uvicorn and httptools (HTTP/1.1)", _path("uvicorn/")),
     ("asyncio / uvloop event loop", _path("asyncio/")),
 )
@@ -109,6 +113,11 @@ STAGES: Final[tuple[tuple[str, str], ...]] = (
     ("request body validation (JSONRequestBodyValidator)", "JSONRequestBodyValidator"),
     ("connexion request/response objects (connexion/lifecycle.py)", "(connexion/lifecycle.py"),
     ("handler (make_handler.regenerate)", "make_handler.<locals>.regenerate"),
+    ("the fast lane (FastLane.__call__)", "FastLane.__call__"),
+    ("response validation in the fast lane (CompiledOperation.conforms)", "conforms ("),
+    ("control plane (ControlledApp._data: namespace, Prefer, journal)", "ControlledApp._data"),
+    ("ControlPlane.begin", "ControlPlane.begin"),
+    ("ControlPlane.finish", "ControlPlane.finish"),
     ("SecretService.authorize", "SecretService.authorize"),
     ("SecretService.rotate", "SecretService.rotate"),
     ("Store.rotate (SQLite transaction)", "Store.rotate"),
@@ -187,7 +196,8 @@ def profile_case(
     server = procs.start(f"profile {name} {case.label}", launch(port), port, BUILD / "logs")
     out_dir = BUILD / "profile"
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw_path = out_dir / f"{name}-{case.label.split()[0]}-{case.expected}.txt"
+    stem = re.sub(r"[^a-z]+", "-", name)
+    raw_path = out_dir / f"{stem}-{case.label.split()[0]}-{case.expected}.txt"
     results: list[loadgen.Summary] = []
     try:
         server.wait_for(cases.SUCCESS.request, 200)
@@ -230,17 +240,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument(
-        "--variant", help="profile a prototype of bench/experiments/fastlane.py instead"
+        "--no-fast-lane", action="store_true", help="profile the connexion lane alone"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "profile-summary.md")
     args = parser.parse_args(argv)
-    name = args.variant or "mock"
-    launch = experiment(args.variant) if args.variant else mock()
+    name = "mock --no-fast-lane" if args.no_fast_lane else "mock"
+    launch = mock("--no-fast-lane") if args.no_fast_lane else mock()
     out = [
         f"# Profile of {name} under load",
         "",
         f"`python -m bench.profile --duration {args.duration:g} --rate {args.rate}"
-        + (f" --variant {args.variant}" if args.variant else "")
+        + (" --no-fast-lane" if args.no_fast_lane else "")
         + "` wrote this file; see `bench/PROFILE.md` for what it means.",
     ]
     for case in (cases.SUCCESS, cases.NO_TOKEN, cases.UNKNOWN):

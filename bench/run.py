@@ -35,6 +35,7 @@ BUILD: Final = ROOT / "build" / "bench"
 SPEC: Final = ROOT / "openapi.yaml"
 MOCK: Final = str(Path(sys.executable).parent / "zitadel-mock")
 DEFAULT_DURATION_S: Final = 10.0
+CONNEXION_LANE: Final = "mock REST, 1 worker, --no-fast-lane"
 
 Launcher = Callable[[int], list[str]]
 
@@ -47,6 +48,8 @@ class Row:
     case: Case
     launch: Launcher
     transport: str = "http1"  # "http1" or "grpc"
+    h2_layout: tuple[int, int] | None = None  # gRPC: (connections, streams on each); default
+    # the run's connections with one stream each
     stateful: bool = False  # the mock: rotating cases are checked against the sequence
     optional: bool = False
     skip: str | None = None
@@ -87,7 +90,7 @@ def mock(*extra: str) -> Launcher:
     return lambda port: [MOCK, "serve", "--port", str(port), *quiet, *extra]
 
 
-def baseline(kind: str) -> Launcher:
+def baseline(kind: str, *extra: str) -> Launcher:
     return lambda port: [
         sys.executable,
         "-m",
@@ -96,26 +99,8 @@ def baseline(kind: str) -> Launcher:
         str(port),
         "--kind",
         kind,
+        *extra,
     ]
-
-
-def experiment(variant: str) -> Launcher:
-    python = sys.executable
-    module = "bench.experiments.fastlane"
-    return lambda port: [python, "-m", module, "--port", str(port), "--variant", variant]
-
-
-# ``--experiments``: the throwaway prototypes of bench/experiments/, measured beside the mock.
-EXPERIMENTS: Final = (
-    ("connexion-async-errors", cases.NO_TOKEN),
-    ("lane-unchecked", cases.SUCCESS),
-    ("lane-jsonschema", cases.SUCCESS),
-    ("lane-fastjsonschema", cases.SUCCESS),
-    ("lane-fastjsonschema", cases.NO_TOKEN),
-    ("lane-fastjsonschema", cases.UNKNOWN),
-    ("lane-rs", cases.SUCCESS),
-    ("lane-cached", cases.SUCCESS),
-)
 
 
 def serve_help() -> str:
@@ -123,16 +108,35 @@ def serve_help() -> str:
     return done.stdout
 
 
-def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = False) -> list[Row]:
+def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
     """Every row of the report, in order; the first is the baseline the ratios are taken to."""
     help_text = serve_help()
     rows = [
         Row("baseline: bare Starlette route", cases.SUCCESS, baseline("starlette")),
         Row("ceiling: raw ASGI", cases.SUCCESS, baseline("asgi")),
+        Row(
+            "ceiling: raw ASGI on the mock's protocol (sniffs HTTP/1.1 or 2)",
+            cases.SUCCESS,
+            baseline("asgi", "--sniffing"),
+        ),
         Row("mock REST, 1 worker", cases.SUCCESS, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
     ]
+    # The same through connexion alone (the fast lane switched off), to compare the lanes; and
+    # without the request journal, the control plane's largest cost (Prism keeps none).
+    rows += [
+        Row(CONNEXION_LANE, case, mock("--no-fast-lane"), stateful=True)
+        for case in (cases.SUCCESS, cases.NO_TOKEN)
+    ]
+    rows.append(
+        Row(
+            "mock REST, 1 worker, --journal-size 0",
+            cases.SUCCESS,
+            mock("--journal-size", "0"),
+            stateful=True,
+        )
+    )
     # Several workers share one SQLite file (``--state``); the 1-worker row on a file tells the
     # file's cost apart from the second worker's gain. One file per row (kept across --repeat).
     has = {option: option in help_text for option in ("--state", "--workers")}
@@ -156,13 +160,17 @@ def plan(prism_found: prism.Prism | str, state_dir: Path, experiments: bool = Fa
     # grpc-status 0; until then they are listed as skipped with what the probe got.
     rows += [
         Row("mock gRPC, 1 worker", cases.GRPC, mock(), "grpc", stateful=True, optional=True),
+        Row(
+            "mock gRPC, 1 worker, 4 connections x 32 streams",
+            cases.GRPC,
+            mock(),
+            "grpc",
+            (4, 32),
+            stateful=True,
+            optional=True,
+        ),
         Row("mock gRPC-web, 1 worker", cases.GRPC_WEB, mock(), stateful=True, optional=True),
     ]
-    if experiments:
-        rows += [
-            Row(f"experiment: {variant}", case, experiment(variant), stateful=True)
-            for variant, case in EXPERIMENTS
-        ]
     if isinstance(prism_found, prism.Prism):
         rows.append(
             Row(
@@ -206,12 +214,14 @@ def check_case(server: procs.Server, row: Row) -> str | None:
 def closed_pass(server: procs.Server, row: Row, settings: Settings, seconds: float) -> Summary:
     request, port = row.case.request, server.port
     if row.transport == "grpc":
+        connections, streams = row.h2_layout or (settings.connections, 1)
         return grpc.run_h2load(
             port,
             request.path,
             request.headers,
             request.body,
-            connections=settings.connections,
+            connections=connections,
+            streams=streams,
             duration=seconds,
             work_dir=BUILD / "work",
         )
@@ -287,7 +297,10 @@ def measure(row: Row, settings: Settings) -> Measured:
             counted += verify("half load", out.paced, row.case, out.problems)
         if before is not None:
             after = current_sequence(port)
-            out.rotations = rotation_check(before, after, counted, settings, out.problems)
+            in_flight = settings.connections
+            if row.h2_layout is not None:
+                in_flight = row.h2_layout[0] * row.h2_layout[1]
+            out.rotations = rotation_check(before, after, counted, in_flight, out.problems)
         out.rss_total_kib, out.rss_max_kib = server.peak_rss_kib()
         out.processes = len(server.pids())
         out.load = os.getloadavg()[0]
@@ -299,12 +312,12 @@ def measure(row: Row, settings: Settings) -> Measured:
 
 
 def rotation_check(
-    before: int, after: int, counted: int, settings: Settings, problems: list[str]
+    before: int, after: int, counted: int, in_flight: int, problems: list[str]
 ) -> str:
     """Every counted success must be a committed rotation; answers still in flight when a
-    closed-loop pass ends may rotate without being counted (at most one per connection)."""
+    closed-loop pass ends may rotate without being counted (at most ``in_flight`` a pass)."""
     rotations = after - before - 1
-    slack = 2 * settings.connections
+    slack = 2 * in_flight
     if not counted <= rotations <= counted + slack:
         problems.append(
             f"sequence moved by {rotations} for {counted} counted successes (allowed up to "
@@ -343,9 +356,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out")
     parser.add_argument(
-        "--experiments", action="store_true", help="add the prototypes of bench/experiments/"
-    )
-    parser.add_argument(
         "--repeat",
         type=int,
         default=int(os.environ.get("BENCH_REPEAT") or 1),
@@ -353,6 +363,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(env BENCH_REPEAT; default %(default)s)",
     )
     parser.add_argument("--only", help="measure only rows whose target or case contains this")
+    parser.add_argument(
+        "--no-contracts",
+        dest="contracts",
+        action="store_false",
+        help="leave out the contract suite's speed",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     return parser.parse_args(argv)
 
@@ -380,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     environment = report.environment(tool, prism_found, settings_line(settings))
     with tempfile.TemporaryDirectory(prefix="bench-state-") as state_dir:
-        rows = plan(prism_found, Path(state_dir), args.experiments)
+        rows = plan(prism_found, Path(state_dir))
         if h2load_note:
             rows = [
                 dataclasses.replace(r, skip=h2load_note) if r.transport == "grpc" else r
@@ -400,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 measured.append(measure(row, settings))
         results = [median_run(measured) for measured in runs]
-    contract_lines = measure_contracts(ROOT)
+    contract_lines = ["Left out (--no-contracts or --only)."]
+    if args.contracts and not args.only:
+        contract_lines = measure_contracts(BUILD)
     elapsed = time.monotonic() - began
     text = report.render(results, environment, notes, contract_lines, elapsed)
     print(text)

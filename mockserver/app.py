@@ -22,6 +22,7 @@ from mockserver.control import (
     ControlSettings,
 )
 from mockserver.control_http import remember_connection, with_control
+from mockserver.fastlane import CompiledOperation, FastLane
 from mockserver.fixtures import demo_fixtures, load_fixtures_file
 from mockserver.grpc_adapter import GrpcAdapter
 from mockserver.grpc_app import GrpcApp
@@ -55,6 +56,7 @@ class Settings:
     namespace_ttl: float = DEFAULT_NAMESPACE_TTL
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_stall: float = DEFAULT_MAX_STALL
+    fast_lane: bool = True  # the hot operation without connexion's layers (mockserver.fastlane)
 
     def control(self) -> ControlSettings:
         return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
@@ -73,6 +75,7 @@ class Settings:
         env[f"{ENV_PREFIX}NAMESPACE_TTL"] = str(self.namespace_ttl)
         env[f"{ENV_PREFIX}JOURNAL_SIZE"] = str(self.journal_size)
         env[f"{ENV_PREFIX}MAX_STALL"] = str(self.max_stall)
+        env[f"{ENV_PREFIX}FAST_LANE"] = "1" if self.fast_lane else ""
         return env
 
     @classmethod
@@ -94,6 +97,7 @@ class Settings:
             namespace_ttl=float(get(f"{ENV_PREFIX}NAMESPACE_TTL", DEFAULT_NAMESPACE_TTL)),
             journal_size=int(get(f"{ENV_PREFIX}JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE)),
             max_stall=float(get(f"{ENV_PREFIX}MAX_STALL", DEFAULT_MAX_STALL)),
+            fast_lane=bool(get(f"{ENV_PREFIX}FAST_LANE", "1")),
         )
 
 
@@ -125,8 +129,12 @@ class MockApp:
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
+        rest = with_token_endpoint(build_rest_app(service), service)
+        self.fast_lane: FastLane | None = None
+        if settings.fast_lane:
+            self.fast_lane = FastLane(rest, service, CompiledOperation())
         controlled = with_control(
-            with_token_endpoint(build_rest_app(service), service),
+            self.fast_lane or rest,
             service,
             fixtures_path=settings.fixtures,
             seed=settings.seed,

@@ -34,7 +34,7 @@ def seeded_random_bytes(seed: int) -> RandomBytes:
 class SecretGenerator:
     """Draws secrets of ``length`` characters, uniformly from ``alphabet`` (rejection sampling)."""
 
-    __slots__ = ("_alphabet", "_bound", "_length", "_random_bytes")
+    __slots__ = ("_alphabet", "_length", "_random_bytes", "_reject", "_table")
 
     def __init__(
         self,
@@ -50,19 +50,21 @@ class SecretGenerator:
         self._length = length
         self._alphabet = alphabet
         # Largest multiple of len(alphabet) that fits in a byte: bytes at or above it are
-        # rejected, so every character is equally likely.
-        self._bound = 256 - 256 % len(alphabet)
+        # rejected, so every character is equally likely. A kept byte b stands for the
+        # character alphabet[b % len(alphabet)]; the table maps it to that index.
+        size = len(alphabet)
+        bound = 256 - 256 % size
+        self._reject = bytes(range(bound, 256))
+        self._table = bytes(b % size for b in range(256))
 
     def generate(self) -> str:
-        out: list[str] = []
-        alphabet, size, bound = self._alphabet, len(self._alphabet), self._bound
-        while len(out) < self._length:
-            for byte in self._random_bytes(self._length * 2):
-                if byte < bound:
-                    out.append(alphabet[byte % size])
-                    if len(out) == self._length:
-                        break
-        return "".join(out)
+        """Random bytes in rounds of twice the length, rejected ones dropped, the first
+        ``length`` kept ones as characters."""
+        kept = b""
+        while len(kept) < self._length:
+            kept += self._random_bytes(self._length * 2).translate(self._table, self._reject)
+        alphabet = self._alphabet
+        return "".join([alphabet[i] for i in kept[: self._length]])
 
     def reseed(self, random_bytes: RandomBytes) -> None:
         self._random_bytes = random_bytes

@@ -19,7 +19,9 @@ from mockserver import errors
 from mockserver.documents import Document, to_document
 from mockserver.errors import MockError
 from mockserver.fixtures import FixtureError, parse_fixtures
+from mockserver.jsonbytes import dumps
 from mockserver.model import Fixtures
+from mockserver.readcache import generation_triggers
 from mockserver.state import Store, delete_namespace, replace_namespace
 
 BASELINE: Final = "@baseline"  # not a valid namespace name, so never one a client can pick
@@ -73,18 +75,24 @@ class ControlStore:
                 if statement.strip():
                     db.execute(statement)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', '0'), ('seed_version', '0')")
+            for statement in generation_triggers({"meta", "outcomes"}):
+                db.execute(statement)
 
     # -- meta ------------------------------------------------------------------------------
 
     def pulse(self, ns: str) -> Pulse:
-        with self.store.read() as db:
+        """Read before every call: kept in memory while the state does not change."""
+
+        def read(db: sqlite3.Connection) -> Pulse:
             epoch, seed_version, queued = db.execute(
                 "SELECT (SELECT value FROM meta WHERE key = 'epoch'),"
                 " (SELECT value FROM meta WHERE key = 'seed_version'),"
                 " EXISTS (SELECT 1 FROM outcomes WHERE ns = ?)",
                 (ns,),
             ).fetchone()
-        return Pulse(int(epoch), int(seed_version), bool(queued))
+            return Pulse(int(epoch), int(seed_version), bool(queued))
+
+        return self.store.cached(("pulse", ns), read)
 
     def seed(self) -> int | None:
         with self.store.read() as db:
@@ -236,10 +244,12 @@ class ControlStore:
 
     def append_journal(self, entries: Sequence[dict[str, Any]], keep: int) -> None:
         """Write a batch of entries, then keep only the newest ``keep`` of each namespace."""
+        rows = [
+            (e["namespace"], e.get("appId"), e.get("status"), dumps(e).decode()) for e in entries
+        ]
         with self.store.transaction() as db:
             db.executemany(
-                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)",
-                [(e["namespace"], e.get("appId"), e.get("status"), json.dumps(e)) for e in entries],
+                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)", rows
             )
             for ns in {e["namespace"] for e in entries}:
                 db.execute(

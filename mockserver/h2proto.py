@@ -71,7 +71,11 @@ class H2Protocol(asyncio.Protocol):
         # malformed request with a reset of that stream alone: :meth:`scope` does that here.
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(
-                client_side=False, header_encoding=None, validate_inbound_headers=False
+                client_side=False,
+                header_encoding=None,
+                validate_inbound_headers=False,
+                validate_outbound_headers=False,  # only headers we make go out
+                normalize_outbound_headers=False,
             )
         )
         self.conn.local_settings = h2.settings.Settings(

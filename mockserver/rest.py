@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,13 +25,12 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.security import AbstractSecurityHandler
-from connexion.validators import ParameterValidator
-from jsonschema import Draft4Validator
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver import errors
+from mockserver import errors, jsonbytes
 from mockserver.errors import MockError, status_body
+from mockserver.rest_validators import validator_map
 from mockserver.service import Caller, Regenerated, SecretService
 
 log = logging.getLogger("mockserver.rest")
@@ -37,36 +38,65 @@ log = logging.getLogger("mockserver.rest")
 OPERATION_ID: Final = "ManagementService_RegenerateOIDCClientSecret"
 SPEC_PATH: Final = Path(__file__).resolve().parent / "openapi.yaml"  # a link to ../openapi.yaml
 MAX_BODY_BYTES: Final = 1024 * 1024
-# Proto field names, as protoc-gen-validate names them in row 8's message.
-PROTO_FIELDS: Final = {"projectId": "ProjectId", "appId": "AppId"}
+# What a 500 says when the mock's own answer failed validation (the details go to the log).
+NONCONFORMING: Final = "its answer did not match openapi.yaml"
 SUCCESS_HEADERS: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NAMESPACE_HEADER: Final = "x-mock-namespace"
 JSON_WHITESPACE: Final = b" \t\n\r"  # RFC 8259; Python's bytes.strip() would also eat \f, \v
 
 
-def error_response(
-    error: MockError, extra_headers: dict[str, str] | None = None
-) -> ConnexionResponse:
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """An answer as both REST lanes send it (with Content-Type ``application/json``): ``body``
+    is ``document`` encoded."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    document: dict[str, Any] = field(repr=False)  # the body before encoding (holds the secret)
+    body: bytes = field(repr=False)
+
+
+def render_error(error: MockError, extra_headers: dict[str, str] | None = None) -> Rendered:
     """google.rpc.Status in JSON, with the headers grpc-gateway adds."""
     headers = dict(extra_headers or {})
     if error.code is errors.Code.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = error.message
+    document = status_body(error)
+    return Rendered(error.http_status, tuple(headers.items()), document, encode(document))
+
+
+def render_success(result: Regenerated) -> Rendered:
+    document = success_body(result)
+    return Rendered(200, tuple(SUCCESS_HEADERS.items()), document, encode(document))
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    return jsonbytes.dumps(document)
+
+
+def connexion_response(answer: Rendered) -> ConnexionResponse:
     return ConnexionResponse(
-        status_code=error.http_status,
+        status_code=answer.status,
         mimetype="application/json",
         content_type="application/json",
-        body=json.dumps(status_body(error), separators=(",", ":")).encode(),
-        headers=headers,
+        body=answer.body,
+        headers=dict(answer.headers),  # a dict of its own: connexion adds Content-Type to it
     )
 
 
-def success_body(result: Regenerated) -> dict[str, object]:
+def error_response(
+    error: MockError, extra_headers: dict[str, str] | None = None
+) -> ConnexionResponse:
+    return connexion_response(render_error(error, extra_headers))
+
+
+def success_body(result: Regenerated) -> dict[str, Any]:
     """RegenerateOIDCClientSecretResponse as protojson writes it (no creationDate)."""
     return {
         "clientSecret": result.client_secret,
         "details": {
             "sequence": str(result.sequence),
-            "changeDate": result.change_date.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "changeDate": timestamp(result.change_date),
             "resourceOwner": result.resource_owner,
         },
     }
@@ -84,7 +114,7 @@ def decode_body(raw: bytes) -> dict[str, Any]:
             reason=f"request body is not valid UTF-8 (bad byte at position {exc.start})",
         ) from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise MockError(
             errors.INVALID_BODY,
@@ -122,6 +152,14 @@ def decode_body(raw: bytes) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed in JSON")
+
+
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def timestamp(moment: datetime) -> str:
+    """A google.protobuf.Timestamp as protojson writes it: RFC 3339 in UTC (``...Z``)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class GatewayBodyMiddleware:
@@ -183,22 +221,6 @@ def _replay(payload: bytes) -> Receive:
     return receive
 
 
-class ZitadelParameterValidator(ParameterValidator):  # type: ignore[misc]
-    """Connexion's parameter validation, with row 8's message for the two ids."""
-
-    def validate_path_parameter(
-        self, param: dict[str, Any], request: ConnexionRequest
-    ) -> str | None:
-        value = request.path_params.get(param["name"])
-        schema = param.get("schema", {})
-        if value is not None and not Draft4Validator(schema).is_valid(value):
-            field = PROTO_FIELDS.get(param["name"])
-            if field is not None:
-                raise MockError(errors.INVALID_ID_LENGTH, field=field)
-        result: str | None = super().validate_path_parameter(param, request)
-        return result
-
-
 def security_handler(service: SecretService) -> type[AbstractSecurityHandler]:
     """A bearer scheme that is ZITADEL's authorization interceptor (rows 1 to 7)."""
 
@@ -235,7 +257,7 @@ def make_handler(service: SecretService) -> Callable[..., Awaitable[Any]]:
         except MockError as error:
             # Returned, not raised, so that response validation checks error bodies too.
             return error_response(error)
-        return success_body(result), 200, SUCCESS_HEADERS
+        return connexion_response(render_success(result))
 
     return regenerate
 
@@ -251,17 +273,18 @@ def _problem_to_error(status: int, detail: str | None) -> MockError:
 
 
 def _install_error_handlers(app: connexion.AsyncApp) -> None:
-    def on_mock_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def on_mock_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         assert isinstance(exc, MockError)
         return error_response(exc)
 
-    def on_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def on_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         assert isinstance(exc, ProblemException)
         if isinstance(exc, NonConformingResponse):
             log.error("response failed validation against openapi.yaml: %s", exc.detail)
+            return error_response(MockError(errors.INTERNAL, reason=NONCONFORMING))
         return error_response(_problem_to_error(exc.status, exc.detail))
 
-    def on_http_exception(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def on_http_exception(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         assert isinstance(exc, HTTPException)
         error = _problem_to_error(exc.status_code, exc.detail)
         headers = (
@@ -269,7 +292,7 @@ def _install_error_handlers(app: connexion.AsyncApp) -> None:
         )
         return error_response(error, headers)
 
-    def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         log.error("unexpected failure: %r", exc, exc_info=exc)
         return error_response(MockError(errors.INTERNAL, reason=type(exc).__name__))
 
@@ -288,7 +311,7 @@ def build_rest_app(service: SecretService, spec_path: Path = SPEC_PATH) -> conne
         middlewares=middlewares,
         specification_dir=spec_path.parent,
         security_map={"bearer": security_handler(service)},
-        validator_map={"parameter": ZitadelParameterValidator},
+        validator_map=validator_map(),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
     )
     app.add_api(

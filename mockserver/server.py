@@ -28,6 +28,7 @@ def _config(
         access_log=access_log,
         lifespan="on",
         server_header=False,
+        proxy_headers=False,  # no X-Forwarded-* rewriting: nothing here reads client addresses
         **extra,
     )
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from mockserver import errors
 from mockserver.errors import MockError
@@ -33,7 +33,9 @@ from mockserver.model import (
     Scope,
     Token,
 )
+from mockserver.readcache import GENERATION_SCHEMA, ReadCache, generation_triggers
 
+T = TypeVar("T")
 SCHEMA_VERSION: Final = 1
 BUSY_TIMEOUT_MS: Final = 1000
 APPLICATION_ID: Final = 0x5A4D4F43  # "ZMOC": marks a file as this mock's state
@@ -94,6 +96,7 @@ class Store:
         self.path = str(path) if path is not None else None
         self._busy_timeout_ms = busy_timeout_ms
         self._lock = threading.RLock()
+        self._cache = ReadCache(shared=self.path is not None)
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -131,6 +134,8 @@ class Store:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                for statement in (*GENERATION_SCHEMA, *generation_triggers(set(TABLES))):
+                    db.execute(statement)
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except MockError:
@@ -156,10 +161,16 @@ class Store:
             raise
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the process lock."""
-        with self._lock, self._write(self._db):
-            yield self._db
+    def transaction(self, keeps_cache: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the process lock. ``keeps_cache``: the caller changes
+        nothing that :meth:`cached` reads may hold (see :mod:`mockserver.readcache`)."""
+        with self._lock:
+            try:
+                with self._write(self._db):
+                    yield self._db
+            finally:
+                if not keeps_cache:
+                    self._cache.mark_stale()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -167,6 +178,14 @@ class Store:
         with self._lock:
             try:
                 yield self._db
+            except sqlite3.Error as exc:
+                raise MockError(errors.STATE_BUSY) from exc
+
+    def cached(self, key: Hashable, read: Callable[[sqlite3.Connection], T]) -> T:
+        """``read(db)``, or what it returned before if the cached state has not changed since."""
+        with self._lock:  # as read(), without a context manager: this runs on every request
+            try:
+                return self._cache.get(self._db, key, lambda: read(self._db))
             except sqlite3.Error as exc:
                 raise MockError(errors.STATE_BUSY) from exc
 
@@ -194,36 +213,25 @@ class Store:
     # -- reads -----------------------------------------------------------------------------
 
     def principal(self, digest: str, ns: str = "") -> Principal | None:
-        with self.read() as db:
-            row = db.execute(
-                "SELECT user_id, org_id, expires_at, memberships FROM tokens"
-                " WHERE ns = ? AND digest = ?",
-                (ns, digest),
-            ).fetchone()
-        if row is None:
-            return None
-        user_id, org_id, expires_at, memberships = row
-        return Principal(
-            user_id=user_id,
-            org_id=org_id,
-            memberships=tuple(
-                Membership(Scope(m["scope"]), tuple(m["roles"]), m["id"])
-                for m in json.loads(memberships)
-            ),
-            expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
-        )
+        return self.cached(("principal", digest, ns), lambda db: _principal(db, digest, ns))
 
     def org_exists(self, org_id: str, ns: str = "") -> bool:
-        with self.read() as db:
-            row = db.execute("SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)).fetchone()
-        return row is not None
+        return self.cached(
+            ("org", org_id, ns),
+            lambda db: (
+                db.execute("SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)).fetchone()
+                is not None
+            ),
+        )
 
     def project_org(self, project_id: str, ns: str = "") -> str | None:
-        with self.read() as db:
+        def read(db: sqlite3.Connection) -> str | None:
             row = db.execute(
                 "SELECT org_id FROM projects WHERE ns = ? AND id = ?", (ns, project_id)
             ).fetchone()
-        return row[0] if row else None
+            return str(row[0]) if row else None
+
+        return self.cached(("project_org", project_id, ns), read)
 
     def app_by_client_id(self, client_id: str, ns: str = "") -> App | None:
         with self.read() as db:
@@ -276,7 +284,7 @@ class Store:
         Raises APP_NOT_FOUND when the project or app is unknown or owned by another org than
         ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
         """
-        with self.transaction() as db:
+        with self.transaction(keeps_cache=True) as db:  # sequence and secret are not cached
             row = db.execute(
                 "SELECT a.type, p.sequence, p.changed_us FROM apps a JOIN projects p"
                 " ON p.ns = a.ns AND p.id = a.project_id"
@@ -356,6 +364,25 @@ def _token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | No
         principal.org_id,
         expires,
         memberships,
+    )
+
+
+def _principal(db: sqlite3.Connection, digest: str, ns: str) -> Principal | None:
+    row = db.execute(
+        "SELECT user_id, org_id, expires_at, memberships FROM tokens WHERE ns = ? AND digest = ?",
+        (ns, digest),
+    ).fetchone()
+    if row is None:
+        return None
+    user_id, org_id, expires_at, memberships = row
+    return Principal(
+        user_id=user_id,
+        org_id=org_id,
+        memberships=tuple(
+            Membership(Scope(m["scope"]), tuple(m["roles"]), m["id"])
+            for m in json.loads(memberships)
+        ),
+        expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
     )
 
 

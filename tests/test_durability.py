@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from mockserver.client_secrets import SecretHash
-from tests.conftest import PORTAL, ROOT, WEB, rotate_path, start_server
+from tests.conftest import ACME, PORTAL, ROOT, WEB, rotate_path, start_server
 
 PATH = rotate_path(PORTAL, WEB)
 AUTH = {"Authorization": "Bearer admin-pat"}
@@ -331,3 +331,36 @@ def test_a_restart_keeps_the_fixture_edits_a_watch_reloaded(tmp_path: Path) -> N
         assert again.rotate("2", "5", token="t").json()["details"]["sequence"] == "12"
     finally:
         again.stop()
+
+
+def test_admin_changes_on_one_worker_are_seen_by_another_at_once(tmp_path: Path) -> None:
+    """Two servers on one state file, as two workers: each change made through the admin API
+    of the first is in force for the very next request to the second, whose caches were warm."""
+    state = tmp_path / "state.db"
+    first = start_server("--state", str(state))
+    second = start_server("--state", str(state))
+    owner = {"scope": "instance", "roles": ["IAM_OWNER"]}
+    token = {"token": "late-pat", "name": "late", "user": "9", "org": ACME, "memberships": [owner]}
+    app = {"id": "900", "name": "added", "project": PORTAL, "type": "oidc"}
+    org_700 = {"x-zitadel-orgid": "700"}
+    try:
+        assert second.rotate(token="late-pat").status_code == 401
+        assert second.rotate(PORTAL, "900").status_code == 404
+        assert second.rotate(headers=org_700).status_code == 403  # no such org
+        assert first.client.post("/__mock/tokens", json=token).status_code == 201
+        assert second.rotate(token="late-pat").status_code == 200
+        assert first.client.delete("/__mock/tokens/late").status_code == 204
+        assert second.rotate(token="late-pat").status_code == 401
+        assert first.client.post("/__mock/apps", json=app).status_code == 201
+        assert second.rotate(PORTAL, "900").status_code == 200
+        assert first.client.delete("/__mock/apps/900").status_code == 204
+        assert second.rotate(PORTAL, "900").status_code == 404
+        assert first.client.post("/__mock/orgs", json={"id": "700", "name": "o"}).status_code == 201
+        assert (
+            second.rotate(headers=org_700).status_code == 404
+        )  # the org exists; portal is not its
+        assert first.client.delete("/__mock/orgs/700").status_code == 204
+        assert second.rotate(headers=org_700).status_code == 403
+    finally:
+        first.stop()
+        second.stop()

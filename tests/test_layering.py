@@ -14,6 +14,8 @@ DOMAIN = [
     "model",
     "fixtures",
     "state",
+    "readcache",
+    "jsonbytes",
     "service",
     # the control plane's transport-neutral part (what every adapter calls)
     "outcomes",

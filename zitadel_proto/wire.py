@@ -41,6 +41,8 @@ def wire_of(content_type: str | bytes | None) -> Wire | None:
     if content_type is None:
         return None
     if isinstance(content_type, bytes):
+        if b"grpc" not in content_type.lower():  # most requests: no need to parse
+            return None
         content_type = content_type.decode("latin-1")
     base = content_type.split(";", 1)[0].strip().lower().split("+", 1)[0]
     for wire in (Wire.GRPC_WEB_TEXT, Wire.GRPC_WEB, Wire.GRPC):
