@@ -127,16 +127,20 @@ class ControlPlane:
         paths, wrong methods): they get a namespace and a journal entry, never a forced outcome.
         """
         pairs = list(headers)
-        raw_ns, prefer = "", []
+        names: list[str] = []
+        prefer: list[str] = []
         for name, value in pairs:
             lower = name.lower()
             if lower == NAMESPACE_HEADER:
-                raw_ns = value
+                names.append(value)
             elif lower == PREFER_HEADER:
                 prefer.append(value)
         ns, error, outcome, source = "", None, None, None
         try:
-            ns = self.namespace(raw_ns)
+            if len(set(names)) > 1:
+                # Transports read the first value, HTTP libraries often the last: refuse both.
+                raise MockError(errors.BAD_NAMESPACE, reason="given more than once, differently")
+            ns = self.namespace(names[0] if names else "")
             if operation:
                 outcome, source = parse_prefer(prefer), "prefer"
                 if outcome is None and self._pulse.queued:

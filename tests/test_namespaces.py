@@ -56,6 +56,33 @@ def test_a_bad_namespace_name_is_refused_naming_the_problem(server: LiveServer, 
     assert "is not 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'" in response.json()["message"]
 
 
+def test_two_different_namespace_headers_are_refused(server: LiveServer) -> None:
+    first, second = fresh_ns(), fresh_ns()
+    response = server.client.post(
+        "/management/v1/projects/1/apps/2/oidc_config/_generate_client_secret",
+        headers=[("X-Mock-Namespace", first), ("X-Mock-Namespace", second)],
+    )
+    assert (response.status_code, response.json()["code"]) == (400, 3)
+    assert (
+        response.json()["message"] == "invalid X-Mock-Namespace: given more than once, differently"
+    )
+
+
+def test_a_repeated_identical_namespace_header_is_that_namespace(server: LiveServer) -> None:
+    name = fresh_ns()
+    response = server.client.post(
+        "/management/v1/projects/319487650192752641/apps/319487671630840321/oidc_config/_generate_client_secret",
+        headers=[
+            ("X-Mock-Namespace", name),
+            ("X-Mock-Namespace", name),
+            ("Authorization", "Bearer admin-pat"),
+        ],
+        json={},
+    )
+    assert response.status_code == 200
+    assert sequence(server, name) == 7
+
+
 def test_the_admin_api_refuses_a_bad_namespace_too(server: LiveServer) -> None:
     response = admin(server, "GET", "/state", "no spaces")
     assert (response.status_code, response.json()["code"]) == (400, 3)
