@@ -22,7 +22,8 @@ from mockserver.fixtures import FixtureError, parse_fixtures
 from mockserver.jsonbytes import dumps
 from mockserver.model import Fixtures
 from mockserver.readcache import generation_triggers
-from mockserver.state import Store, delete_namespace, replace_namespace
+from mockserver.state import Store
+from mockserver.state_rows import delete_namespace, replace_namespace
 
 BASELINE: Final = "@baseline"  # not a valid namespace name, so never one a client can pick
 

@@ -9,7 +9,6 @@ Every table carries a namespace column; the default namespace is ``""``.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator
@@ -24,16 +23,14 @@ from mockserver.errors import MockError
 from mockserver.model import (
     App,
     AppType,
-    AuthMethod,
     Fixtures,
-    Membership,
     Org,
     Principal,
     Project,
-    Scope,
     Token,
 )
 from mockserver.readcache import GENERATION_SCHEMA, ReadCache, generation_triggers
+from mockserver.state_rows import TABLES, app_from_row, read_principal, replace_namespace
 
 T = TypeVar("T")
 SCHEMA_VERSION: Final = 1
@@ -213,7 +210,7 @@ class Store:
     # -- reads -----------------------------------------------------------------------------
 
     def principal(self, digest: str, ns: str = "") -> Principal | None:
-        return self.cached(("principal", digest, ns), lambda db: _principal(db, digest, ns))
+        return self.cached(("principal", digest, ns), lambda db: read_principal(db, digest, ns))
 
     def org_exists(self, org_id: str, ns: str = "") -> bool:
         return self.cached(
@@ -240,7 +237,7 @@ class Store:
                 " FROM apps WHERE ns = ? AND client_id = ?",
                 (ns, client_id),
             ).fetchone()
-        return _app(row) if row else None
+        return app_from_row(row) if row else None
 
     def fixtures(self, ns: str = "") -> Fixtures:
         """Everything in namespace ``ns``, as records (secrets only as hashes)."""
@@ -256,7 +253,7 @@ class Store:
                 " FROM apps WHERE ns = ? ORDER BY id",
                 (ns,),
             )
-            app_list = tuple(_app(r) for r in apps)
+            app_list = tuple(app_from_row(r) for r in apps)
             tokens = db.execute(
                 "SELECT digest, label FROM tokens WHERE ns = ? ORDER BY label", (ns,)
             ).fetchall()
@@ -306,94 +303,3 @@ class Store:
                 "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
             )
         return Rotation(sequence + 1, from_micros(micros), org_id)
-
-
-TABLES: Final = ("orgs", "projects", "apps", "tokens")
-
-
-def delete_namespace(db: sqlite3.Connection, ns: str) -> None:
-    """Remove everything of namespace ``ns``; call inside a write transaction."""
-    for table in TABLES:
-        db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
-
-
-def replace_namespace(db: sqlite3.Connection, fixtures: Fixtures, ns: str) -> None:
-    """Make namespace ``ns`` hold exactly ``fixtures``; call inside a write transaction."""
-    delete_namespace(db, ns)
-    db.executemany("INSERT INTO orgs VALUES (?, ?, ?)", [(ns, o.id, o.name) for o in fixtures.orgs])
-    db.executemany(
-        "INSERT INTO projects VALUES (?, ?, ?, ?, ?, 0)",
-        [(ns, p.id, p.name, p.org_id, p.sequence) for p in fixtures.projects],
-    )
-    db.executemany(
-        "INSERT INTO apps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                ns,
-                a.id,
-                a.project_id,
-                a.name,
-                a.type.value,
-                a.auth_method.value if a.auth_method else None,
-                a.client_id,
-                a.secret_hash,
-            )
-            for a in fixtures.apps
-        ],
-    )
-    db.executemany(
-        "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [_token_row(ns, t) for t in fixtures.tokens],
-    )
-
-
-def _token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | None, str]:
-    principal = token.principal
-    memberships = json.dumps(
-        [
-            {"scope": m.scope.value, "id": m.target_id, "roles": list(m.roles)}
-            for m in principal.memberships
-        ]
-    )
-    expires = principal.expires_at.isoformat() if principal.expires_at else None
-    return (
-        ns,
-        token.digest,
-        token.label,
-        principal.user_id,
-        principal.org_id,
-        expires,
-        memberships,
-    )
-
-
-def _principal(db: sqlite3.Connection, digest: str, ns: str) -> Principal | None:
-    row = db.execute(
-        "SELECT user_id, org_id, expires_at, memberships FROM tokens WHERE ns = ? AND digest = ?",
-        (ns, digest),
-    ).fetchone()
-    if row is None:
-        return None
-    user_id, org_id, expires_at, memberships = row
-    return Principal(
-        user_id=user_id,
-        org_id=org_id,
-        memberships=tuple(
-            Membership(Scope(m["scope"]), tuple(m["roles"]), m["id"])
-            for m in json.loads(memberships)
-        ),
-        expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
-    )
-
-
-def _app(row: tuple[str, str, str, str, str | None, str | None, str | None]) -> App:
-    app_id, project_id, name, app_type, auth_method, client_id, secret_hash = row
-    return App(
-        id=app_id,
-        project_id=project_id,
-        name=name,
-        type=AppType(app_type),
-        auth_method=AuthMethod(auth_method) if auth_method else None,
-        client_id=client_id,
-        secret_hash=secret_hash,
-    )

@@ -14,6 +14,7 @@ DOMAIN = [
     "model",
     "fixtures",
     "state",
+    "state_rows",
     "readcache",
     "jsonbytes",
     "service",

@@ -16,7 +16,8 @@ from mockserver.client_secrets import token_digest
 from mockserver.control_state import ControlStore
 from mockserver.fixtures import demo_fixtures
 from mockserver.model import Fixtures
-from mockserver.state import Store, replace_namespace
+from mockserver.state import Store
+from mockserver.state_rows import replace_namespace
 from tests.conftest import ACME, GLOBEX, PORTAL, WEB
 
 ADMIN = token_digest("admin-pat")
