@@ -6,7 +6,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-from bench.loadgen import Request
+from bench.load.loadgen import Request
 
 ACME: Final = "319487622871056385"  # org "acme" of the demo fixtures
 PORTAL: Final = "319487650192752641"  # project "portal" in it

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from bench import prism
+from bench.servers import prism
 
 if TYPE_CHECKING:
     from bench.run import Measured

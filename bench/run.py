@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from bench import cases, grpc, loadgen, prism, procs, report, tools, wrk
+from bench import cases, report, tools
 from bench.cases import Case
-from bench.contracts_speed import measure as measure_contracts
-from bench.loadgen import Summary
+from bench.load import h2load, loadgen, wrk
+from bench.load.loadgen import Summary
+from bench.servers import prism, procs
+from bench.studies.contracts_speed import measure as measure_contracts
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 BUILD: Final = ROOT / "build" / "bench"
@@ -94,7 +96,7 @@ def baseline(kind: str, *extra: str) -> Launcher:
     return lambda port: [
         sys.executable,
         "-m",
-        "bench.baseline",
+        "bench.servers.baseline",
         "--port",
         str(port),
         "--kind",
@@ -197,7 +199,9 @@ def check_case(server: procs.Server, row: Row) -> str | None:
     """One call of the case: None if it is answered as expected, else what came back."""
     case = row.case
     if row.transport == "grpc":
-        answer = grpc.call(server.port, case.request.path, case.request.headers, case.request.body)
+        answer = h2load.call(
+            server.port, case.request.path, case.request.headers, case.request.body
+        )
         if answer.ok:
             return None
         return answer.problem or f"HTTP {answer.http_status}, grpc-status {answer.grpc_status}"
@@ -215,7 +219,7 @@ def closed_pass(server: procs.Server, row: Row, settings: Settings, seconds: flo
     request, port = row.case.request, server.port
     if row.transport == "grpc":
         connections, streams = row.h2_layout or (settings.connections, 1)
-        return grpc.run_h2load(
+        return h2load.run_h2load(
             port,
             request.path,
             request.headers,

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from contracts.model import ERROR_DETAIL_TYPE, Call, Reply, Violation
+from zitadel_contract.model import ERROR_DETAIL_TYPE, Call, Reply, Violation
 
 CHECKS: Final[dict[str, str]] = {
-    # Wire format (REST: contracts.rest)
+    # Wire format (REST: zitadel_contract.transports.rest)
     "error_is_google_rpc_status": "every error body is a google.rpc.Status in application/json",
     "error_code_matches_http_status": "the gRPC code matches the HTTP status (grpc-gateway)",
     "unauthenticated_carries_www_authenticate": "every 401 carries WWW-Authenticate",
     "success_body_is_protojson": "a success is RegenerateOIDCClientSecretResponse in protojson",
-    # Wire format (gRPC and gRPC-web: contracts.grpc_reply)
+    # Wire format (gRPC and gRPC-web: zitadel_contract.transports.grpc_reply)
     "success_is_response_message": "a gRPC success is one RegenerateOIDCClientSecretResponse "
     "with a secret and details (sequence, change_date, resource_owner)",
     "grpc_status_is_known_code": "grpc-status is a gRPC code (0-16)",

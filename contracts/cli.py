@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from contracts.settings import OPTIONS, SettingsError, resolve
+from zitadel_contract.settings import OPTIONS, SettingsError, resolve
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SECRET_OPTIONS = frozenset({"token", "no_permission_token"})
@@ -54,11 +54,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
     """The pytest command line for a parsed ``verify`` command line."""
-    words = ["--pyargs", "contracts", "--rootdir", str(PACKAGE_DIR)]
+    words = ["--pyargs", "zitadel_contract.suite", "--rootdir", str(PACKAGE_DIR)]
     words += ["-c", str(PACKAGE_DIR / "verify.ini")]
     words += ["-v"] * args.verbose if args.verbose else ["-q"]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        words += ["-p", "contracts.plugin"]
+        words += ["-p", "zitadel_contract.plugin"]
     if args.select:
         words += ["-k", args.select]
     for option in OPTIONS:

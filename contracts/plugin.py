@@ -20,11 +20,11 @@ import pytest
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from contracts.provision import APP, PROJECT, LocalMock, given_target
-from contracts.redaction import REDACTOR
-from contracts.session import Recorder, Session, format_findings
-from contracts.settings import OPTIONS, Settings, SettingsError, resolve
-from contracts.transport import TRANSPORTS, open_transport
+from zitadel_contract.provision import APP, PROJECT, LocalMock, given_target
+from zitadel_contract.redaction import REDACTOR
+from zitadel_contract.session import Recorder, Session, format_findings
+from zitadel_contract.settings import OPTIONS, Settings, SettingsError, resolve
+from zitadel_contract.transports.registry import TRANSPORTS, open_transport
 
 FIXTURE: Final = "zitadel_contract"
 JUNIT_VARIABLE: Final = "ZITADEL_CONTRACT_JUNIT"

@@ -1,6 +1,6 @@
 """Where the run points: a target the user names, or a mock the suite starts and provisions.
 
-The local mock is started as a separate process (``python -m mockserver serve``) on a free
+The local mock is started as a separate process (``python -m zitadel_mock serve``) on a free
 loopback port with a fixture file written here: one disposable OIDC app in a project of its own,
 a token that may rotate it, and a token of a member without that permission. The token's own org
 is not the app's org, so every call must name the app's org in ``x-zitadel-orgid``.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
 
-from contracts.settings import Settings
+from zitadel_contract.settings import Settings
 
 HOME_ORG: Final = "310000000000000001"
 APP_ORG: Final = "310000000000000002"
@@ -49,7 +49,8 @@ class Target:
 
 
 def given_target(settings: Settings) -> Target:
-    """The target named by the settings (which :func:`contracts.settings.resolve` checked)."""
+    """The target named by the settings (which :func:`zitadel_contract.settings.resolve`
+    checked)."""
     if not (settings.url and settings.token and settings.project_id and settings.app_id):
         raise ValueError("a given target needs a URL, a token, a project id and an app id")
     return Target(
@@ -130,7 +131,7 @@ class LocalMock:
         if self._log is not None:
             self._log.close()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        command = [self.python, "-m", "mockserver", "serve", "--host", "127.0.0.1"]
+        command = [self.python, "-m", "zitadel_mock", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(port), "--fixtures", str(fixtures)]
         command += ["--no-access-log", "--log-level", "warning"]
         self._process = subprocess.Popen(

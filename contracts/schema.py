@@ -25,10 +25,10 @@ from schemathesis.core.result import Ok
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi import checks as builtin
 
-from contracts.checks import CHECKS, status_violations
-from contracts.model import Call, Violation
-from contracts.rest import TOKEN_VARIABLE, read_reply
-from contracts.session import Session
+from zitadel_contract.checks import CHECKS, status_violations
+from zitadel_contract.model import Call, Violation
+from zitadel_contract.session import Session
+from zitadel_contract.transports.rest import TOKEN_VARIABLE, read_reply
 
 MAX_ID_LENGTH: Final = 200
 Check = Callable[[CheckContext, Any, Case[Any]], bool | None]
@@ -106,7 +106,7 @@ ZITADEL_CHECKS: Final[tuple[Check, ...]] = tuple(_zitadel_check(c) for c in REST
 @cache
 def operation() -> APIOperation[Any, Any, Any, Any]:
     """The one operation of openapi.yaml, as schemathesis loads it."""
-    with resources.as_file(resources.files("contracts") / "openapi.yaml") as path:
+    with resources.as_file(resources.files("zitadel_contract") / "openapi.yaml") as path:
         schema = schemathesis.openapi.from_path(path)
     result = next(iter(schema.get_all_operations()))
     if not isinstance(result, Ok):

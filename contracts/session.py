@@ -17,13 +17,13 @@ import httpx
 from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
 
-from contracts import oauth
-from contracts.checks import CHECKS, Ledger, Shape, fingerprint, status_violations
-from contracts.model import Call, Reply, Violation
-from contracts.provision import Target
-from contracts.redaction import REDACTOR
-from contracts.settings import Settings
-from contracts.transport import Transport
+from zitadel_contract.checks import CHECKS, Ledger, Shape, fingerprint, status_violations
+from zitadel_contract.model import Call, Reply, Violation
+from zitadel_contract.provision import Target
+from zitadel_contract.redaction import REDACTOR
+from zitadel_contract.settings import Settings
+from zitadel_contract.transports import token_endpoint
+from zitadel_contract.transports.registry import Transport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,7 +154,7 @@ class Session:
         holds: bool,
         message: str,
         call: Call | None = None,
-        token_call: tuple[str, oauth.Method] | None = None,
+        token_call: tuple[str, token_endpoint.Method] | None = None,
     ) -> bool:
         """File a finding of ``check`` unless ``holds``; returns ``holds``.
 
@@ -165,14 +165,16 @@ class Session:
             if call is not None:
                 line = self.transport.reproduce(call)
             elif token_call is not None:
-                line = oauth.reproduce(self.target.url, *token_call)
+                line = token_endpoint.reproduce(self.target.url, *token_call)
             self.recorder.add(Violation(check, message, line))
         return holds
 
-    def ask_token_endpoint(self, secret: str, method: oauth.Method) -> oauth.TokenAnswer:
+    def ask_token_endpoint(
+        self, secret: str, method: token_endpoint.Method
+    ) -> token_endpoint.TokenAnswer:
         assert self.target.client_id is not None
         self.recorder.count_case()
-        return oauth.ask(self.http, self.target.client_id, secret, method)
+        return token_endpoint.ask(self.http, self.target.client_id, secret, method)
 
     # -- generation --------------------------------------------------------------------------
 

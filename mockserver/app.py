@@ -14,22 +14,27 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.client_secrets import SecretGenerator, seeded_random_bytes, system_random_bytes
-from mockserver.control import (
+from zitadel_mock.control.plane import (
     DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_STALL,
     DEFAULT_NAMESPACE_TTL,
     ControlSettings,
 )
-from mockserver.control_http import remember_connection, with_control
-from mockserver.fastlane import CompiledOperation, FastLane
-from mockserver.fixtures import demo_fixtures, load_fixtures_file
-from mockserver.grpc_adapter import GrpcAdapter
-from mockserver.grpc_app import GrpcApp
-from mockserver.oauth import with_token_endpoint
-from mockserver.rest import build_rest_app
-from mockserver.service import SecretService, SteppingClock, system_clock
-from mockserver.state import Store
+from zitadel_mock.domain.client_secrets import (
+    SecretGenerator,
+    seeded_random_bytes,
+    system_random_bytes,
+)
+from zitadel_mock.domain.clock import SteppingClock, system_clock
+from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
+from zitadel_mock.operations.service import SecretService
+from zitadel_mock.protocols.gateway import build_rest_app
+from zitadel_mock.protocols.grpc_app import GrpcApp
+from zitadel_mock.protocols.grpc_codec import GrpcAdapter
+from zitadel_mock.protocols.rest_control import remember_connection, with_control
+from zitadel_mock.protocols.rest_operation import CompiledOperation, FastLane
+from zitadel_mock.protocols.token_endpoint import with_token_endpoint
+from zitadel_mock.state.store import Store
 from zitadel_proto.wire import wire_of
 
 ENV_PREFIX: Final = "ZITADEL_MOCK_"
@@ -56,7 +61,9 @@ class Settings:
     namespace_ttl: float = DEFAULT_NAMESPACE_TTL
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_stall: float = DEFAULT_MAX_STALL
-    fast_lane: bool = True  # the hot operation without connexion's layers (mockserver.fastlane)
+    fast_lane: bool = (
+        True  # the hot operation without connexion's layers (zitadel_mock.protocols.rest_operation)
+    )
 
     def control(self) -> ControlSettings:
         return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
@@ -141,7 +148,9 @@ class MockApp:
             settings=settings.control(),
             watch=settings.watch,
         )
-        self.control = controlled.control  # what the gRPC adapter calls (mockserver.control)
+        self.control = (
+            controlled.control
+        )  # what the gRPC adapter calls (zitadel_mock.control.plane)
         self.rest: ASGIApp = controlled
         self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service), self.control)
         self._any_origin = "*" in settings.cors_origins

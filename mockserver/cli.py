@@ -8,12 +8,16 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from contracts.cli import main as verify  # the contract suite; it never imports the mock
-from mockserver.app import MockApp, Settings, build_service, open_state
-from mockserver.control import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_STALL, DEFAULT_NAMESPACE_TTL
-from mockserver.fixtures import FixtureError, load_fixtures_file
-from mockserver.server import serve, serve_workers
-from mockserver.state import StateFileError
+from zitadel_contract.cli import main as verify  # the contract suite; it never imports the mock
+from zitadel_mock.app import MockApp, Settings, build_service, open_state
+from zitadel_mock.control.plane import (
+    DEFAULT_JOURNAL_SIZE,
+    DEFAULT_MAX_STALL,
+    DEFAULT_NAMESPACE_TTL,
+)
+from zitadel_mock.fixtures.loader import FixtureError, load_fixtures_file
+from zitadel_mock.server.serving import serve, serve_workers
+from zitadel_mock.state.store import StateFileError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,7 +158,8 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             store.close()
             serve_workers(
-                settings,
+                "zitadel_mock.app:create_app",
+                settings.to_env(),
                 args.workers,
                 args.host,
                 args.port,

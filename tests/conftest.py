@@ -127,7 +127,7 @@ def start_server(
         [
             sys.executable,
             "-m",
-            "mockserver",
+            "zitadel_mock",
             "serve",
             "--port",
             str(port),

@@ -8,11 +8,12 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from mockserver import errors
-from mockserver.errors import CATALOGUE, HTTP_STATUS, MockError, status_body
-from mockserver.rest import success_body
-from mockserver.service import Regenerated, SteppingClock
-from tests.specs import OPERATION, SPEC_PATH, response_validator, spec, upstream_validator
+from tests.support.specs import OPERATION, SPEC_PATH, response_validator, spec, upstream_validator
+from zitadel_mock.domain import errors
+from zitadel_mock.domain.clock import SteppingClock
+from zitadel_mock.domain.errors import CATALOGUE, HTTP_STATUS, MockError, status_body
+from zitadel_mock.operations.service import Regenerated
+from zitadel_mock.protocols.gateway import success_body
 
 FIELDS = {"field": "ProjectId", "reason": "request body is not valid JSON", "limit": "1048576"}
 

@@ -1,0 +1,61 @@
+"""The seam between the suite and the wire: a :class:`Transport` turns a Call into a Reply.
+
+The suite knows only this protocol. ``rest``, ``grpc``, ``grpc-web`` and ``grpc-web-text`` are
+built in; another transport joins with :func:`register` and is then chosen with
+``--transport NAME``. A transport answers a
+call it cannot express (an HTTP method over gRPC) with
+:class:`zitadel_contract.model.NotApplicableError`, and the probe that needed it is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from zitadel_contract.model import Call, Reply
+from zitadel_contract.provision import Target
+from zitadel_contract.transports.grpc_calls import (
+    GrpcTransport,
+    GrpcWebTextTransport,
+    GrpcWebTransport,
+)
+from zitadel_contract.transports.rest import RestTransport
+
+
+class Transport(Protocol):
+    name: str
+    requests: int
+
+    def call(self, call: Call) -> Reply:
+        """Send the call and read the answer; wire-format problems go into Reply.problems."""
+        ...
+
+    def reproduce(self, call: Call) -> str:
+        """A command line that sends the same request, with no secret in it; raises
+        NotApplicableError, without sending anything, where :meth:`call` would."""
+        ...
+
+    def close(self) -> None: ...
+
+
+TransportFactory = Callable[[Target, float], Transport]
+TRANSPORTS: dict[str, TransportFactory] = {
+    "rest": RestTransport,
+    "grpc": GrpcTransport,
+    "grpc-web": GrpcWebTransport,
+    "grpc-web-text": GrpcWebTextTransport,
+}
+
+
+def register(name: str, factory: TransportFactory) -> None:
+    """Make ``--transport name`` open ``factory(target, timeout_seconds)``."""
+    TRANSPORTS[name] = factory
+
+
+def open_transport(name: str, target: Target, timeout: float) -> Transport:
+    try:
+        factory = TRANSPORTS[name]
+    except KeyError:
+        known = ", ".join(sorted(TRANSPORTS))
+        raise ValueError(f"unknown transport {name!r} (known: {known})") from None
+    return factory(target, timeout)

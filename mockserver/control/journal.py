@@ -1,0 +1,117 @@
+"""The request journal: what each request sent, with credentials replaced by fingerprints.
+
+Entries are buffered in memory and written in batches (one transaction per batch, at the latest
+:data:`FLUSH_DELAY` seconds after the first entry of a batch), so that recording costs a request
+no write of its own. Reads flush this process's buffer first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
+
+from zitadel_mock.domain.client_secrets import token_digest
+from zitadel_mock.domain.errors import MockError
+from zitadel_mock.state.control_store import ControlStore
+from zitadel_mock.state.store import from_micros
+
+log = logging.getLogger("zitadel_mock.control.journal")
+
+FLUSH_DELAY: Final = 0.2
+BATCH: Final = 256
+MAX_BUFFER: Final = 50_000  # entries kept while the state is too busy to take them
+REDACTED: Final = "<redacted>"
+SENSITIVE_HEADERS: Final = frozenset({"cookie", "proxy-authorization", "x-api-key"})
+SENSITIVE_PARAMS: Final = ("token", "secret", "password", "key")
+
+
+def fingerprint(token: str) -> str:
+    """The short name of a bearer token, as the admin state shows it."""
+    return token_digest(token)[:12]
+
+
+def redact_authorization(value: str) -> str:
+    """``Bearer <sha256:…>`` for a bearer token, ``<scheme> <redacted>`` for anything else."""
+    scheme, sep, credentials = value.partition(" ")
+    if not sep:
+        return REDACTED if value else ""
+    if scheme == "Bearer" and credentials:
+        return f"Bearer <sha256:{fingerprint(credentials)}>"
+    return f"{scheme} {REDACTED}"
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers by lower-case name (repeated ones joined with ", "), credentials redacted."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.lower()
+        if name == "authorization":
+            value = redact_authorization(raw_value)
+        elif name in SENSITIVE_HEADERS:
+            value = REDACTED
+        else:
+            value = raw_value
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def redact_target(path: str, query: str) -> str:
+    """The request target with the values of credential-like query parameters redacted."""
+    if not query:
+        return path
+    pairs = parse_qsl(query, keep_blank_values=True)
+    safe = [(k, REDACTED if any(s in k.lower() for s in SENSITIVE_PARAMS) else v) for k, v in pairs]
+    return f"{path}?{urlencode(safe, safe='<>')}"
+
+
+class Journal:
+    """A bounded journal: the newest ``keep`` entries of each namespace, written in batches."""
+
+    def __init__(self, store: ControlStore, keep: int) -> None:
+        self.store = store
+        self.keep = keep
+        self._buffer: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.keep > 0
+
+    def add(self, entry: dict[str, Any]) -> bool:
+        """Buffer ``entry``; True when it starts a batch (the caller schedules :meth:`flush`)."""
+        with self._lock:
+            self._buffer.append(entry)
+            size = len(self._buffer)
+        if size >= BATCH:
+            self.flush()
+        return size == 1
+
+    def flush(self) -> None:
+        with self._lock:
+            entries, self._buffer = self._buffer, []
+        if not entries:
+            return
+        try:
+            self.store.append_journal(entries, self.keep)
+        except MockError:
+            with self._lock:
+                self._buffer[:0] = entries[-MAX_BUFFER:]
+            log.warning(
+                "journal: the state is busy; %d entries wait for the next batch", len(entries)
+            )
+
+    def read(
+        self, ns: str, app_id: str | None = None, status: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        self.flush()
+        entries = self.store.journal(ns, app_id, status, limit)
+        for entry in entries:
+            entry["time"] = from_micros(entry["time"]).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return entries
+
+    def clear(self, ns: str) -> None:
+        self.flush()
+        self.store.clear_journal(ns)

@@ -1,0 +1,131 @@
+"""RegenerateOIDCClientSecret as ZITADEL performs it, check by check, in ZITADEL's order.
+
+Rows 1 to 7 are the authorization interceptor (:meth:`SecretService.authorize`), row 8 the
+validation interceptor (:func:`check_ids`), rows 10 and 11 the command
+(:meth:`SecretService.rotate`).
+Transports call :meth:`SecretService.regenerate`, or the three steps where their framework puts
+them in between. Time and randomness come in from outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from zitadel_mock.domain import errors
+from zitadel_mock.domain.client_secrets import SecretGenerator, SecretHash, token_digest
+from zitadel_mock.domain.clock import Clock, system_clock
+from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.model import ROLES, AppType, Principal, Scope
+from zitadel_mock.state.store import Store
+
+BEARER_PREFIX: Final = "Bearer "
+MAX_ID_LENGTH: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authorized caller and the org the call acts in (``x-zitadel-orgid`` or its own)."""
+
+    principal: Principal
+    org_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Regenerated:
+    """A committed rotation. ``client_secret`` is the only plaintext copy, kept out of the repr."""
+
+    client_secret: str = field(repr=False)
+    sequence: int
+    change_date: datetime
+    resource_owner: str
+
+
+def check_ids(project_id: str, app_id: str) -> None:
+    """Row 8: protoc-gen-validate's 1..200 runes on both ids."""
+    for name, value in (("ProjectId", project_id), ("AppId", app_id)):
+        if not 1 <= len(value) <= MAX_ID_LENGTH:
+            raise MockError(errors.INVALID_ID_LENGTH, field=name)
+
+
+class SecretService:
+    def __init__(self, store: Store, generator: SecretGenerator, clock: Clock = system_clock):
+        self.store = store
+        self.generator = generator
+        self.clock = clock
+
+    def authorize(
+        self, authorization: str | None, org_header: str | None, project_id: str, ns: str = ""
+    ) -> Caller:
+        """Rows 1 to 7: token, organization, membership, permission on ``project_id``."""
+        if not authorization:
+            raise MockError(errors.AUTH_HEADER_MISSING)
+        parts = authorization.split(BEARER_PREFIX)
+        if len(parts) != 2:
+            raise MockError(errors.INVALID_AUTH_HEADER)
+        principal = self.store.principal(token_digest(parts[1]), ns)
+        if principal is None or (
+            principal.expires_at is not None and principal.expires_at <= self.clock()
+        ):
+            raise MockError(errors.TOKEN_INVALID)
+        org_id = org_header or principal.org_id
+        if not self.store.org_exists(org_id, ns):
+            raise MockError(errors.ORG_NOT_FOUND)
+        contexts = self._write_contexts(principal, org_id, ns)
+        if "" not in contexts and project_id not in contexts:
+            raise MockError(errors.NO_PROJECT_PERMISSION)
+        return Caller(principal, org_id)
+
+    def _write_contexts(self, principal: Principal, org_id: str, ns: str) -> set[str]:
+        """The contexts in which the caller holds project.app.write in ``org_id``.
+
+        ``""`` stands for a global grant (instance or org membership); a project id for a grant
+        scoped to that project. Raises rows 5 and 6 when there is no membership or no grant.
+        """
+        relevant = [
+            m
+            for m in principal.memberships
+            if m.scope is Scope.INSTANCE
+            or (m.scope is Scope.ORG and m.target_id == org_id)
+            or (m.scope is Scope.PROJECT and self.store.project_org(m.target_id, ns) == org_id)
+        ]
+        if not relevant:
+            raise MockError(errors.MEMBERSHIP_NOT_FOUND)
+        contexts = {
+            m.target_id if m.scope is Scope.PROJECT else ""
+            for m in relevant
+            for role in m.roles
+            if ROLES.get(role, False)
+        }
+        if not contexts:
+            raise MockError(errors.NO_PERMISSION)
+        return contexts
+
+    def rotate(self, caller: Caller, project_id: str, app_id: str, ns: str = "") -> Regenerated:
+        """Rows 10 and 11, then the new secret: generated, hashed, committed, returned once."""
+        secret = self.generator.generate()
+        rotation = self.store.rotate(
+            project_id, app_id, caller.org_id, SecretHash.of(secret).encoded, self.clock(), ns=ns
+        )
+        return Regenerated(secret, rotation.sequence, rotation.change_date, rotation.resource_owner)
+
+    def regenerate(
+        self,
+        authorization: str | None,
+        org_header: str | None,
+        project_id: str,
+        app_id: str,
+        ns: str = "",
+    ) -> Regenerated:
+        """The whole call, every check in ZITADEL's order."""
+        caller = self.authorize(authorization, org_header, project_id, ns)
+        check_ids(project_id, app_id)
+        return self.rotate(caller, project_id, app_id, ns)
+
+    def client_secret_matches(self, client_id: str, secret: str, ns: str = "") -> bool:
+        """Whether ``secret`` is the current secret of the OIDC app with ``client_id``."""
+        app = self.store.app_by_client_id(client_id, ns)
+        if app is None or app.type is not AppType.OIDC or app.secret_hash is None:
+            return False
+        return SecretHash(app.secret_hash).matches(secret)

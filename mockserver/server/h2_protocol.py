@@ -1,0 +1,338 @@
+"""Our HTTP/2 server connection: the same ASGI app as HTTP/1.1, one task per stream.
+
+:mod:`zitadel_mock.server.sniff` hands it every connection that opens with the HTTP/2 preface.
+Scopes carry ``http_version`` "2" and the ``http.response.trailers`` extension (native gRPC needs
+trailers); flow control is honoured both ways, and a stream reset, a GOAWAY or a lost connection
+ends what depends on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Final, cast
+from urllib.parse import unquote
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import h2.settings
+from h2.errors import ErrorCodes
+from uvicorn.config import Config
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr
+from uvicorn.server import ServerState
+
+from zitadel_mock.server.h2_stream import HOP_BY_HOP, H2Stream, Headers
+
+MAX_CONCURRENT_STREAMS: Final = 256
+REQUEST_PSEUDO_HEADERS: Final = frozenset({b":method", b":path", b":scheme", b":authority"})
+STREAM_WINDOW: Final = 1 << 20
+CONNECTION_WINDOW: Final = 1 << 24
+DEFAULT_WINDOW: Final = 65535
+
+log = logging.getLogger("uvicorn.error")
+access_log = logging.getLogger("uvicorn.access")
+
+
+def malformed_field(name: bytes, value: bytes) -> bool:
+    """A regular request header field HTTP/2 forbids: upper case, connection-specific, a ``te``
+    other than ``trailers``, or NUL/CR/LF in the value (white space at an end is let through)."""
+    return (
+        name != name.lower()
+        or name in HOP_BY_HOP
+        or (name == b"te" and value.strip().lower() != b"trailers")
+        or any(byte in value for byte in b"\0\r\n")
+    )
+
+
+class H2Protocol(asyncio.Protocol):
+    """An HTTP/2 server connection (RFC 9113) over the h2 state machine, serving an ASGI app."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        if not config.loaded:
+            config.load()
+        self.app = config.loaded_app
+        self.root_path = config.root_path
+        self.server_state = server_state
+        self.app_state = app_state
+        self.loop = _loop or asyncio.get_event_loop()
+        self.log_access = config.access_log and access_log.hasHandlers()
+        # h2's own header validation turns any malformed header (even a value with white space
+        # at an end, which grpcio sends as given) into a connection error that ends every stream.
+        # Go's HTTP/2 server, under grpc-go and ZITADEL, is lenient with values and refuses a
+        # malformed request with a reset of that stream alone: :meth:`scope` does that here.
+        self.conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(
+                client_side=False,
+                header_encoding=None,
+                validate_inbound_headers=False,
+                validate_outbound_headers=False,  # only headers we make go out
+                normalize_outbound_headers=False,
+            )
+        )
+        self.conn.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: MAX_CONCURRENT_STREAMS,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: 65536,
+            },
+        )
+        self.streams: dict[int, H2Stream] = {}
+        self.transport: asyncio.Transport | None = None
+        self.closing = False  # a GOAWAY went one way or the other: no new streams
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.flush_scheduled = False
+        self.server: tuple[str, int | None] | None = None
+        self.client: tuple[str, int] | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.server_state.connections.add(self)  # type: ignore[arg-type]  # duck-typed there
+        self.server = get_local_addr(self.transport)
+        self.client = get_remote_addr(self.transport)
+        self.conn.initiate_connection()
+        self.conn.increment_flow_control_window(CONNECTION_WINDOW - DEFAULT_WINDOW)
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server_state.connections.discard(self)
+        self.closing = True
+        for stream in self.streams.values():
+            stream.cancel()
+        self.writable.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            # h2 has queued a GOAWAY naming the error; send it and hang up.
+            log.debug("HTTP/2 protocol error from %s: %s", self.client, exc)
+            self.flush()
+            self.close()
+            return
+        for event in events:
+            self.handle(event)
+        self.flush()
+
+    def handle(self, event: h2.events.Event) -> None:
+        if isinstance(event, h2.events.RequestReceived):
+            self.start_stream(event.stream_id, event.headers or [])
+        elif isinstance(event, h2.events.DataReceived):
+            stream = self.streams.get(event.stream_id)
+            flow = event.flow_controlled_length or 0
+            if stream is None or stream.reset or stream.response_complete:
+                self.acknowledge(event.stream_id, flow)
+            else:
+                stream.feed(event.data or b"", flow)
+        elif isinstance(event, h2.events.StreamEnded):
+            if (stream := self.streams.get(event.stream_id)) is not None:
+                stream.end_request()
+        elif isinstance(event, h2.events.StreamReset):
+            if (stream := self.streams.get(event.stream_id)) is not None:
+                stream.cancel()
+        elif isinstance(event, h2.events.WindowUpdated | h2.events.RemoteSettingsChanged):
+            targets = list(self.streams.values())
+            if isinstance(event, h2.events.WindowUpdated) and event.stream_id:
+                targets = [s for s in targets if s.id == event.stream_id]
+            for stream in targets:
+                stream.window_open.set()
+        elif isinstance(event, h2.events.ConnectionTerminated):
+            self.closing = True
+            if not self.streams:
+                self.close()
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful stop: GOAWAY now, hang up once the running streams are done."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.closing = True
+        self.conn.close_connection()
+        self.flush()
+        if not self.streams:
+            self.close()
+
+    # -- streams ----------------------------------------------------------------------------
+
+    def start_stream(self, stream_id: int, headers: Headers) -> None:
+        scope = self.scope(headers)
+        if self.closing or scope is None:
+            code = ErrorCodes.REFUSED_STREAM if self.closing else ErrorCodes.PROTOCOL_ERROR
+            self.conn.reset_stream(stream_id, code)
+            return
+        stream = H2Stream(self, stream_id, scope)
+        self.streams[stream_id] = stream
+        task = self.loop.create_task(self.run(stream))
+        self.server_state.tasks.add(task)
+        task.add_done_callback(self.server_state.tasks.discard)
+
+    def scope(self, headers: Headers) -> dict[str, Any] | None:
+        """The ASGI scope of a request, or None for a malformed one (RFC 9113 8.2 and 8.3)."""
+        pseudo: dict[bytes, bytes] = {}
+        plain: Headers = []
+        for name, value in headers:
+            if name.startswith(b":"):
+                if plain or name in pseudo or name not in REQUEST_PSEUDO_HEADERS:
+                    return None
+                pseudo[name] = value
+            elif malformed_field(name, value):
+                return None
+            else:
+                plain.append((name, value))
+        method, target = pseudo.get(b":method"), pseudo.get(b":path")
+        if method is None or target is None:
+            return None  # CONNECT and other requests without a path are not served
+        if b":authority" in pseudo and not any(name == b"host" for name, _ in plain):
+            plain.insert(0, (b"host", pseudo[b":authority"]))
+        raw_path, _, query = target.partition(b"?")
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "2",
+            "method": method.decode("latin-1"),
+            "scheme": pseudo.get(b":scheme", b"http").decode("latin-1"),
+            "path": self.root_path + unquote(raw_path.decode("latin-1")),
+            "raw_path": self.root_path.encode() + raw_path,
+            "query_string": query,
+            "root_path": self.root_path,
+            "headers": plain,
+            "server": self.server,
+            "client": self.client,
+            "state": self.app_state.copy(),
+            "extensions": {"http.response.trailers": {}},
+        }
+
+    async def run(self, stream: H2Stream) -> None:
+        try:
+            await self.app(stream.scope, stream.receive, stream.send)
+        except Exception:
+            log.exception("Exception in ASGI application")
+            self.fail(stream)
+        else:
+            if not stream.response_complete and not stream.reset:
+                log.error("ASGI callable returned without completing the response")
+                self.fail(stream)
+        finally:
+            self.finish(stream)
+
+    def fail(self, stream: H2Stream) -> None:
+        """A 500 if nothing was sent yet, else RST_STREAM: the client must not take half."""
+        if stream.reset:
+            return
+        if not stream.headers_sent:
+            stream.status, stream.headers, stream.headers_sent = 500, [], True
+            self.send_headers(stream, end_stream=True)
+        else:
+            self.reset_stream(stream.id, ErrorCodes.INTERNAL_ERROR)
+        stream.response_complete = True
+        self.flush()
+
+    def finish(self, stream: H2Stream) -> None:
+        self.streams.pop(stream.id, None)
+        self.acknowledge(stream.id, stream.unread_flow())
+        if stream.response_complete and not stream.request_complete and not stream.reset:
+            self.reset_stream(stream.id, ErrorCodes.NO_ERROR)  # the answer is out; stop uploading
+        self.flush()
+        if self.log_access:
+            access_log.info(
+                '%s - "%s %s HTTP/%s" %d',
+                f"{self.client[0]}:{self.client[1]}" if self.client else "-",
+                stream.scope["method"],
+                stream.scope["path"],
+                "2",
+                stream.status,
+            )
+        if self.closing and not self.streams:
+            self.close()
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def send_headers(self, stream: H2Stream, end_stream: bool) -> None:
+        headers = [
+            (b":status", str(stream.status).encode()),
+            *self.server_state.default_headers,
+            *stream.headers,
+        ]
+        self.conn.send_headers(stream.id, headers, end_stream=end_stream)
+        self.flush()
+
+    def send_trailers(self, stream: H2Stream, trailers: Headers) -> None:
+        if trailers:
+            self.conn.send_headers(stream.id, trailers, end_stream=True)
+        else:
+            self.conn.end_stream(stream.id)
+        self.flush()
+
+    def end_stream(self, stream: H2Stream) -> None:
+        self.conn.end_stream(stream.id)
+        self.flush()
+
+    async def send_data(self, stream: H2Stream, data: bytes, end_stream: bool) -> None:
+        """Send ``data`` as the peer's flow-control windows and our socket buffer allow."""
+        view = memoryview(data)
+        while not stream.reset:
+            if not self.writable.is_set():
+                await self.writable.wait()
+                continue
+            try:
+                window = self.conn.local_flow_control_window(stream.id)
+            except h2.exceptions.StreamClosedError:
+                stream.cancel()
+                return
+            size = min(window, self.conn.max_outbound_frame_size, len(view))
+            if size <= 0 < len(view):
+                stream.window_open.clear()
+                await stream.window_open.wait()
+                continue
+            last = size == len(view)
+            self.conn.send_data(stream.id, view[:size].tobytes(), end_stream=end_stream and last)
+            self.flush()
+            view = view[size:]
+            if last:
+                return
+
+    def acknowledge(self, stream_id: int, flow: int) -> None:
+        """Return ``flow`` bytes of window to the peer (on a closed stream: the connection's)."""
+        if flow:
+            self.conn.acknowledge_received_data(flow, stream_id)
+            self.flush()
+
+    def reset_stream(self, stream_id: int, code: ErrorCodes) -> None:
+        with contextlib.suppress(h2.exceptions.StreamClosedError):
+            self.conn.reset_stream(stream_id, code)
+
+    def flush(self) -> None:
+        """Write what h2 has queued, once per turn of the event loop: one syscall carries the
+        frames of every stream that answered in that turn."""
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.loop.call_soon(self.write_out)
+
+    def write_out(self) -> None:
+        self.flush_scheduled = False
+        data = self.conn.data_to_send()
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        """Hang up after what is queued (a GOAWAY, the last answers) has been written."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.write_out()
+            self.transport.close()

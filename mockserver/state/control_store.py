@@ -1,0 +1,295 @@
+"""The control plane's part of the SQLite state, shared by every worker that opens the same file.
+
+Beside the records of :mod:`zitadel_mock.state.store` it keeps: the fixtures the server started
+with (the
+reserved namespace ``@baseline``), the namespaces in use and their last use, the queue of forced
+outcomes, the request journal, and a few values (``meta``): the seed, the digest of the loaded
+fixture file, and an ``epoch`` that moves whenever namespaces are reset, reloaded or expired, so
+that every worker drops what it cached about them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from zitadel_mock.domain import errors
+from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.jsonbytes import dumps
+from zitadel_mock.domain.model import Fixtures
+from zitadel_mock.fixtures.documents import Document, to_document
+from zitadel_mock.fixtures.loader import FixtureError, parse_fixtures
+from zitadel_mock.state.readcache import generation_triggers
+from zitadel_mock.state.store import Store
+from zitadel_mock.state.tables import delete_namespace, replace_namespace
+
+BASELINE: Final = "@baseline"  # not a valid namespace name, so never one a client can pick
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS namespaces (
+    name TEXT PRIMARY KEY, created_us INTEGER NOT NULL, last_used_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, app_id TEXT,
+    remaining INTEGER NOT NULL, spec TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outcomes_by_ns ON outcomes (ns, id);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, app_id TEXT, status INTEGER,
+    entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_by_ns ON journal (ns, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Pulse:
+    """What a worker reads before each call: has anything moved, and is anything queued."""
+
+    epoch: int
+    seed_version: int
+    queued: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    id: int
+    app_id: str | None
+    remaining: int
+    spec: str
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceUse:
+    name: str
+    created_us: int
+    last_used_us: int
+
+
+class ControlStore:
+    """Control-plane tables over a :class:`Store`; every write is one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', '0'), ('seed_version', '0')")
+            for statement in generation_triggers({"meta", "outcomes"}):
+                db.execute(statement)
+
+    # -- meta ------------------------------------------------------------------------------
+
+    def pulse(self, ns: str) -> Pulse:
+        """Read before every call: kept in memory while the state does not change."""
+
+        def read(db: sqlite3.Connection) -> Pulse:
+            epoch, seed_version, queued = db.execute(
+                "SELECT (SELECT value FROM meta WHERE key = 'epoch'),"
+                " (SELECT value FROM meta WHERE key = 'seed_version'),"
+                " EXISTS (SELECT 1 FROM outcomes WHERE ns = ?)",
+                (ns,),
+            ).fetchone()
+            return Pulse(int(epoch), int(seed_version), bool(queued))
+
+        return self.store.cached(("pulse", ns), read)
+
+    def seed(self) -> int | None:
+        with self.store.read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_seed(self, seed: int | None, *, announce: bool) -> None:
+        """Record the seed; ``announce`` makes every other worker apply it too."""
+        with self.store.transaction() as db:
+            _put(db, "seed", json.dumps(seed))
+            if announce:
+                db.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seed_version'"
+                )
+
+    # -- baseline and namespaces -----------------------------------------------------------
+
+    def set_baseline(self, fixtures: Fixtures, digest: str) -> None:
+        with self.store.transaction() as db:
+            replace_namespace(db, fixtures, BASELINE)
+            _put(db, "baseline_digest", digest)
+
+    def reload_baseline(self, fixtures: Fixtures, digest: str) -> list[str]:
+        """Make ``fixtures`` the baseline and reset every namespace to it; the queue and the
+        journal stay. Returns the namespaces reset, or ``[]`` if another worker already did it.
+        """
+        with self.store.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'baseline_digest'").fetchone()
+            if row is not None and row[0] == digest:
+                return []
+            replace_namespace(db, fixtures, BASELINE)
+            _put(db, "baseline_digest", digest)
+            names = ["", *_names(db)]
+            for name in names:
+                replace_namespace(db, fixtures, name)
+            _bump_epoch(db)
+        return names
+
+    def touch(self, ns: str, now_us: int, limit: int) -> bool:
+        """Mark ``ns`` used now, creating it as a copy of the baseline; True if it was created."""
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM namespaces WHERE name = ?", (ns,)).fetchone():
+                db.execute("UPDATE namespaces SET last_used_us = ? WHERE name = ?", (now_us, ns))
+                return False
+            if db.execute("SELECT count(*) FROM namespaces").fetchone()[0] >= limit:
+                raise MockError(errors.TOO_MANY_NAMESPACES, limit=str(limit))
+            db.execute("INSERT INTO namespaces VALUES (?, ?, ?)", (ns, now_us, now_us))
+            replace_namespace(db, self.store.fixtures(BASELINE), ns)
+        return True
+
+    def namespaces(self) -> list[NamespaceUse]:
+        with self.store.read() as db:
+            rows = db.execute("SELECT name, created_us, last_used_us FROM namespaces ORDER BY name")
+            return [NamespaceUse(*row) for row in rows]
+
+    def expire(self, idle_before_us: int) -> list[str]:
+        """Delete the namespaces not used since ``idle_before_us``, with their queue and journal."""
+        with self.store.transaction() as db:
+            names = [
+                row[0]
+                for row in db.execute(
+                    "SELECT name FROM namespaces WHERE last_used_us < ?", (idle_before_us,)
+                )
+            ]
+            for name in names:
+                delete_namespace(db, name)
+                for table in ("outcomes", "journal"):
+                    db.execute(f"DELETE FROM {table} WHERE ns = ?", (name,))
+                db.execute("DELETE FROM namespaces WHERE name = ?", (name,))
+            if names:
+                _bump_epoch(db)
+        return names
+
+    def reset(self, ns: str | None) -> list[str]:
+        """Reset ``ns`` (all namespaces if None) to the baseline; clear its queue and journal."""
+        with self.store.transaction() as db:
+            names = ["", *_names(db)] if ns is None else [ns]
+            baseline = self.store.fixtures(BASELINE)
+            for name in names:
+                replace_namespace(db, baseline, name)
+                for table in ("outcomes", "journal"):
+                    db.execute(f"DELETE FROM {table} WHERE ns = ?", (name,))
+            _bump_epoch(db)
+        return names
+
+    # -- changes to the records, checked by the fixture parser ------------------------------
+
+    def change(self, ns: str, edit: Callable[[Document], str]) -> Fixtures:
+        """Apply ``edit`` to the namespace's records as a fixture document, atomically.
+
+        ``edit`` changes the document in place and returns what it did ("deleting org '1'"); the
+        result must pass every rule of the fixture format, else MockError(ADMIN_REFUSED) names
+        the broken rule and nothing changes.
+        """
+        with self.store.transaction() as db:
+            document = to_document(self.store.fixtures(ns))
+            what = edit(document)
+            try:
+                fixtures = parse_fixtures(json.dumps(document), what)
+            except FixtureError as exc:
+                raise MockError(
+                    errors.ADMIN_REFUSED, reason=f"refused {what}: {exc.problem}"
+                ) from None
+            replace_namespace(db, fixtures, ns)
+        return fixtures
+
+    # -- the queue of forced outcomes ------------------------------------------------------
+
+    def enqueue(self, ns: str, app_id: str | None, times: int, spec: str) -> Queued:
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO outcomes (ns, app_id, remaining, spec) VALUES (?, ?, ?, ?)",
+                (ns, app_id, times, spec),
+            )
+            assert cursor.lastrowid is not None
+        return Queued(cursor.lastrowid, app_id, times, spec)
+
+    def consume(self, ns: str, app_id: str | None) -> str | None:
+        """Take one use of the first entry for this app (or any app), in queue order."""
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT id, remaining, spec FROM outcomes WHERE ns = ?"
+                " AND (app_id IS NULL OR app_id = ?) ORDER BY id LIMIT 1",
+                (ns, app_id),
+            ).fetchone()
+            if row is None:
+                return None
+            entry_id, remaining, spec = row
+            if remaining <= 1:
+                db.execute("DELETE FROM outcomes WHERE id = ?", (entry_id,))
+            else:
+                db.execute(
+                    "UPDATE outcomes SET remaining = ? WHERE id = ?", (remaining - 1, entry_id)
+                )
+        return str(spec)
+
+    def queued(self, ns: str) -> list[Queued]:
+        with self.store.read() as db:
+            rows = db.execute(
+                "SELECT id, app_id, remaining, spec FROM outcomes WHERE ns = ? ORDER BY id", (ns,)
+            )
+            return [Queued(*row) for row in rows]
+
+    def clear_queue(self, ns: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM outcomes WHERE ns = ?", (ns,))
+
+    # -- the request journal ---------------------------------------------------------------
+
+    def append_journal(self, entries: Sequence[dict[str, Any]], keep: int) -> None:
+        """Write a batch of entries, then keep only the newest ``keep`` of each namespace."""
+        rows = [
+            (e["namespace"], e.get("appId"), e.get("status"), dumps(e).decode()) for e in entries
+        ]
+        with self.store.transaction() as db:
+            db.executemany(
+                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)", rows
+            )
+            for ns in {e["namespace"] for e in entries}:
+                db.execute(
+                    "DELETE FROM journal WHERE ns = ? AND id <= (SELECT id FROM journal"
+                    " WHERE ns = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (ns, ns, keep),
+                )
+
+    def journal(
+        self, ns: str, app_id: str | None, status: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` matching entries of ``ns``, oldest first."""
+        query = "SELECT id, entry FROM journal WHERE ns = ?"
+        args: list[object] = [ns]
+        if app_id is not None:
+            query += " AND app_id = ?"
+            args.append(app_id)
+        if status is not None:
+            query += " AND status = ?"
+            args.append(status)
+        query += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        with self.store.read() as db:
+            rows = db.execute(query, args).fetchall()
+        return [{"id": row[0], **json.loads(row[1])} for row in reversed(rows)]
+
+    def clear_journal(self, ns: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM journal WHERE ns = ?", (ns,))
+
+
+def _names(db: sqlite3.Connection) -> Iterable[str]:
+    return [row[0] for row in db.execute("SELECT name FROM namespaces ORDER BY name")]
+
+
+def _put(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _bump_epoch(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'epoch'")

@@ -1,0 +1,305 @@
+"""The mock's state in SQLite: in memory by default, or a file shared by several workers.
+
+One connection per process, behind one lock. Every rotation is one ``BEGIN IMMEDIATE`` transaction
+that checks the app (rows 10 and 11), bumps the project's sequence and stores the new secret hash,
+so no two rotations ever share a sequence and none is half-written.
+
+Every table carries a namespace column; the default namespace is ``""``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, TypeVar
+
+from zitadel_mock.domain import errors
+from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.model import (
+    App,
+    AppType,
+    Fixtures,
+    Org,
+    Principal,
+    Project,
+    Token,
+)
+from zitadel_mock.state.readcache import GENERATION_SCHEMA, ReadCache, generation_triggers
+from zitadel_mock.state.tables import TABLES, app_from_row, read_principal, replace_namespace
+
+T = TypeVar("T")
+SCHEMA_VERSION: Final = 1
+BUSY_TIMEOUT_MS: Final = 1000
+APPLICATION_ID: Final = 0x5A4D4F43  # "ZMOC": marks a file as this mock's state
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS orgs (
+    ns TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (ns, id));
+CREATE TABLE IF NOT EXISTS projects (
+    ns TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, org_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL, changed_us INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (ns, id));
+CREATE TABLE IF NOT EXISTS apps (
+    ns TEXT NOT NULL, id TEXT NOT NULL, project_id TEXT NOT NULL, name TEXT NOT NULL,
+    type TEXT NOT NULL, auth_method TEXT, client_id TEXT, secret_hash TEXT,
+    PRIMARY KEY (ns, id));
+CREATE INDEX IF NOT EXISTS apps_by_client ON apps (ns, client_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    ns TEXT NOT NULL, digest TEXT NOT NULL, label TEXT NOT NULL, user_id TEXT NOT NULL,
+    org_id TEXT NOT NULL, expires_at TEXT, memberships TEXT NOT NULL,
+    PRIMARY KEY (ns, digest));
+"""
+
+
+class StateFileError(RuntimeError):
+    """A state file that cannot be used: corrupt, foreign, or from a newer schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a rotation committed: the project's new sequence, its time and the owning org."""
+
+    sequence: int
+    change_date: datetime
+    resource_owner: str
+
+
+def to_micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def from_micros(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+
+
+class Store:
+    """SQLite-backed state. ``path`` None keeps it in memory for this process alone.
+
+    With a file, several processes share it: WAL lets readers run beside the one writer, and a
+    writer that cannot get the lock within ``busy_timeout_ms`` gets STATE_BUSY (UNAVAILABLE,
+    retry-able) instead of waiting longer. Any other database failure is STATE_BUSY too, never a
+    half-written change: every change is one transaction.
+    """
+
+    def __init__(
+        self, path: str | Path | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.RLock()
+        self._cache = ReadCache(shared=self.path is not None)
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        target = self.path if self.path is not None else ":memory:"
+        try:
+            db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot open the state file {target}: {exc}") from None
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+            check = db.execute("PRAGMA quick_check").fetchone()[0] if tables else "ok"
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StateFileError(f"{target} is not a usable SQLite state file ({exc})") from None
+        if check != "ok":
+            db.close()
+            raise StateFileError(f"{target} is damaged ({check}); not touching it")
+        if tables and application_id != APPLICATION_ID:
+            db.close()
+            raise StateFileError(f"{target} is a SQLite file of another program; not touching it")
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StateFileError(
+                f"{target} has state schema {version}, newer than this mock's {SCHEMA_VERSION}"
+            )
+        if self.path is not None:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self._write(db):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                for statement in (*GENERATION_SCHEMA, *generation_triggers(set(TABLES))):
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except MockError:
+            db.close()
+            raise StateFileError(f"{target} stayed locked by another process") from None
+        return db
+
+    @staticmethod
+    @contextmanager
+    def _write(db: sqlite3.Connection) -> Iterator[None]:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise MockError(errors.STATE_BUSY) from exc
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise MockError(errors.STATE_BUSY) from exc
+            raise
+
+    @contextmanager
+    def transaction(self, keeps_cache: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the process lock. ``keeps_cache``: the caller changes
+        nothing that :meth:`cached` reads may hold (see :mod:`zitadel_mock.state.readcache`)."""
+        with self._lock:
+            try:
+                with self._write(self._db):
+                    yield self._db
+            finally:
+                if not keeps_cache:
+                    self._cache.mark_stale()
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, under the process lock; database failures are STATE_BUSY."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise MockError(errors.STATE_BUSY) from exc
+
+    def cached(self, key: Hashable, read: Callable[[sqlite3.Connection], T]) -> T:
+        """``read(db)``, or what it returned before if the cached state has not changed since."""
+        with self._lock:  # as read(), without a context manager: this runs on every request
+            try:
+                return self._cache.get(self._db, key, lambda: read(self._db))
+            except sqlite3.Error as exc:
+                raise MockError(errors.STATE_BUSY) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self, fixtures: Fixtures, ns: str = "", only_if_empty: bool = False) -> bool:
+        """Replace everything in namespace ``ns`` with ``fixtures``, in one transaction.
+
+        With ``only_if_empty`` a namespace that already holds orgs is left as it is (a state file
+        that is being reopened); returns whether the fixtures were loaded.
+        """
+        with self.transaction() as db:
+            if (
+                only_if_empty
+                and db.execute("SELECT 1 FROM orgs WHERE ns = ? LIMIT 1", (ns,)).fetchone()
+            ):
+                return False
+            replace_namespace(db, fixtures, ns)
+        return True
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def principal(self, digest: str, ns: str = "") -> Principal | None:
+        return self.cached(("principal", digest, ns), lambda db: read_principal(db, digest, ns))
+
+    def org_exists(self, org_id: str, ns: str = "") -> bool:
+        return self.cached(
+            ("org", org_id, ns),
+            lambda db: (
+                db.execute("SELECT 1 FROM orgs WHERE ns = ? AND id = ?", (ns, org_id)).fetchone()
+                is not None
+            ),
+        )
+
+    def project_org(self, project_id: str, ns: str = "") -> str | None:
+        def read(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT org_id FROM projects WHERE ns = ? AND id = ?", (ns, project_id)
+            ).fetchone()
+            return str(row[0]) if row else None
+
+        return self.cached(("project_org", project_id, ns), read)
+
+    def app_by_client_id(self, client_id: str, ns: str = "") -> App | None:
+        with self.read() as db:
+            row = db.execute(
+                "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
+                " FROM apps WHERE ns = ? AND client_id = ?",
+                (ns, client_id),
+            ).fetchone()
+        return app_from_row(row) if row else None
+
+    def fixtures(self, ns: str = "") -> Fixtures:
+        """Everything in namespace ``ns``, as records (secrets only as hashes)."""
+        with self.read() as db:
+            orgs = db.execute("SELECT id, name FROM orgs WHERE ns = ? ORDER BY id", (ns,))
+            org_list = tuple(Org(*r) for r in orgs)
+            projects = db.execute(
+                "SELECT id, name, org_id, sequence FROM projects WHERE ns = ? ORDER BY id", (ns,)
+            )
+            project_list = tuple(Project(*r) for r in projects)
+            apps = db.execute(
+                "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
+                " FROM apps WHERE ns = ? ORDER BY id",
+                (ns,),
+            )
+            app_list = tuple(app_from_row(r) for r in apps)
+            tokens = db.execute(
+                "SELECT digest, label FROM tokens WHERE ns = ? ORDER BY label", (ns,)
+            ).fetchall()
+        token_list = []
+        for digest, label in tokens:
+            principal = self.principal(digest, ns)
+            assert principal is not None
+            token_list.append(Token(digest=digest, label=label, principal=principal))
+        return Fixtures(org_list, project_list, app_list, tuple(token_list))
+
+    # -- the rotation ----------------------------------------------------------------------
+
+    def rotate(
+        self,
+        project_id: str,
+        app_id: str,
+        org_id: str,
+        secret_hash: str,
+        now: datetime,
+        *,
+        ns: str = "",
+    ) -> Rotation:
+        """Replace the app's secret hash and bump its project's sequence, atomically.
+
+        Raises APP_NOT_FOUND when the project or app is unknown or owned by another org than
+        ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
+        """
+        with self.transaction(keeps_cache=True) as db:  # sequence and secret are not cached
+            row = db.execute(
+                "SELECT a.type, p.sequence, p.changed_us FROM apps a JOIN projects p"
+                " ON p.ns = a.ns AND p.id = a.project_id"
+                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ? AND p.org_id = ?",
+                (ns, app_id, project_id, org_id),
+            ).fetchone()
+            if row is None:
+                raise MockError(errors.APP_NOT_FOUND)
+            app_type, sequence, changed_us = row
+            if app_type != AppType.OIDC.value:
+                raise MockError(errors.APP_NOT_OIDC)
+            # changeDate never goes back, even if the wall clock does.
+            micros = max(to_micros(now), changed_us + 1)
+            db.execute(
+                "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
+                (sequence + 1, micros, ns, project_id),
+            )
+            db.execute(
+                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
+            )
+        return Rotation(sequence + 1, from_micros(micros), org_id)

@@ -1,0 +1,137 @@
+"""Each fault as a real client sees it over a real socket, and what it did to the state."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import PORTAL, WEB, LiveServer, rotate_path, start_server
+from tests.support.control_helpers import fresh_ns, journal, rotate, sequence
+
+MAX_STALL = 1.0
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[LiveServer]:
+    live = start_server("--max-stall", str(MAX_STALL))
+    yield live
+    live.stop()
+
+
+def fault(server: LiveServer, ns: str, name: str) -> httpx.Response:
+    return rotate(server, ns, headers={"Prefer": f"fault={name}"})
+
+
+def test_close_drops_the_connection_before_any_response(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+        fault(faulty, ns, "close")
+    assert sequence(faulty, ns) == 6  # nothing ran
+
+
+def test_lost_runs_the_call_then_drops_the_connection(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+        fault(faulty, ns, "lost")
+    assert sequence(faulty, ns) == 7  # the secret was rotated; the client never learnt it
+    (entry,) = journal(faulty, ns)
+    assert (entry["status"], entry["message"]) == (
+        None,
+        "the call answered 200; the response was dropped",
+    )
+
+
+def test_empty_answers_200_with_no_body(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    response = fault(faulty, ns, "empty")
+    assert (response.status_code, response.headers["content-length"], response.content) == (
+        200,
+        "0",
+        b"",
+    )
+    with pytest.raises(json.JSONDecodeError):
+        response.json()
+    assert sequence(faulty, ns) == 6
+
+
+def test_truncate_sends_half_the_body_content_length_promises(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending complete message body"):
+        fault(faulty, ns, "truncate")
+    assert sequence(faulty, ns) == 7
+
+
+def test_truncate_on_the_wire_is_a_full_head_and_a_short_body(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    request = (
+        f"POST {rotate_path(PORTAL, WEB)} HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer admin-pat\r\nX-Mock-Namespace: {ns}\r\n"
+        "Prefer: fault=truncate\r\nContent-Length: 2\r\n\r\n{}"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", faulty.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    length = int(
+        next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(b":")[
+            1
+        ]
+    )
+    assert len(body) == length // 2
+    assert body.startswith(b'{"clientSecret"')
+
+
+def test_stall_sends_the_head_then_nothing_until_the_client_gives_up(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    headers = {"Prefer": "fault=stall", "X-Mock-Namespace": ns, "Authorization": "Bearer admin-pat"}
+    with (
+        httpx.Client(base_url=faulty.url, timeout=0.3) as client,
+        client.stream("POST", rotate_path(PORTAL, WEB), headers=headers, json={}) as response,
+    ):
+        assert response.status_code == 200
+        with pytest.raises(httpx.ReadTimeout):
+            response.read()
+    assert sequence(faulty, ns) == 6
+
+
+def test_stall_is_bounded_by_the_servers_maximum(faulty: LiveServer) -> None:
+    request = (
+        f"POST {rotate_path(PORTAL, WEB)} HTTP/1.1\r\nHost: x\r\n"
+        "Prefer: fault=stall\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", faulty.port), timeout=MAX_STALL + 10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):  # ends when the server closes, not on our timeout
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK")
+    assert received.endswith(b"\r\n\r\n")  # the head, and not a byte of body
+
+
+@pytest.mark.parametrize("name", ["close", "lost", "empty", "truncate"])
+def test_the_server_keeps_serving_after_a_fault_without_logging_errors(
+    faulty: LiveServer, name: str
+) -> None:
+    ns = fresh_ns()
+    with contextlib.suppress(httpx.RemoteProtocolError):
+        fault(faulty, ns, name)
+    assert rotate(faulty, ns).status_code == 200
+    log = faulty.stderr()
+    assert "Exception in ASGI application" not in log
+    assert "ASGI callable" not in log
+
+
+def test_a_fault_can_follow_a_delay(faulty: LiveServer) -> None:
+    ns = fresh_ns()
+    response = rotate(faulty, ns, headers={"Prefer": "delay=50, fault=empty"})
+    assert response.content == b""
+    (entry,) = journal(faulty, ns)
+    assert entry["forced"] == {"source": "prefer", "prefer": "fault=empty, delay=50", "delayMs": 50}
