@@ -2,9 +2,10 @@
 
 ``python -m zitadel_proto.generate [--out DIR]`` writes, under ``DIR`` (default: the directory
 that holds this package), ``zitadel_proto/zitadel/*_pb2.py`` and ``*_pb2.pyi`` for the ZITADEL
-messages, and ``zitadel_proto/google/rpc/status.binpb``: google.rpc.Status as a serialized
-FileDescriptorSet, loaded by :mod:`zitadel_proto.status` into a descriptor pool of its own.
-The generated files are committed; a test regenerates them and compares.
+messages (v1 management, v2 application, v2beta app), and
+``zitadel_proto/google/rpc/status.binpb``: google.rpc.Status as a serialized FileDescriptorSet,
+loaded by :mod:`zitadel_proto.status` into a descriptor pool of its own. The generated
+files are committed; a test regenerates them and compares.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ MESSAGE_PROTOS: Final = (
     f"{PACKAGE}/zitadel/object.proto",
     f"{PACKAGE}/zitadel/message.proto",
     f"{PACKAGE}/zitadel/management.proto",
+    f"{PACKAGE}/zitadel/application_v2.proto",
+    f"{PACKAGE}/zitadel/app_v2beta.proto",
 )
 STATUS_PROTO: Final = f"{PACKAGE}/google/rpc/status.proto"
 STATUS_DESCRIPTOR: Final = f"{PACKAGE}/google/rpc/status.binpb"
