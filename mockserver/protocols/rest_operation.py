@@ -53,6 +53,7 @@ Check = Callable[[Any], bool]
 # uses one is refused at start rather than checked differently in the two lanes.
 OPENAPI_ONLY: Final = frozenset({"nullable", "x-nullable", "readOnly", "writeOnly", "x-writeOnly"})
 LOCATION_ORDER: Final = {"path": 0, "header": 1}  # the locations the lane reads
+MATCH_KEY: Final = "zitadel_mock.operation_path"  # the scope's key for the operation's match
 
 
 class SpecNotSupportedError(ValueError):
@@ -181,6 +182,24 @@ class CompiledOperation:
             ),
         )
 
+    def match(self, scope: Scope) -> dict[str, str] | None:
+        """The path parameters if ``scope`` is a ``POST`` on the operation's path, else None.
+
+        Matched once per request: the first caller (the control plane) keeps the match in the
+        scope, where the later ones (the lane) find it.
+        """
+        if MATCH_KEY in scope:
+            found: dict[str, str] | None = scope[MATCH_KEY]
+            return found
+        match = (
+            self.path.fullmatch(scope["path"])
+            if scope["type"] == "http" and scope["method"] == "POST"
+            else None
+        )
+        params = match.groupdict() if match is not None else None
+        scope[MATCH_KEY] = params
+        return params
+
     def conforms(self, answer: Rendered) -> str | None:
         """Why ``answer`` does not match the spec for its status, or None if it does (its body is
         checked as the document it encodes)."""
@@ -227,16 +246,12 @@ class FastLane:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = (
-            self.operation.path.fullmatch(scope["path"])
-            if scope["type"] == "http" and scope["method"] == "POST"
-            else None
-        )
-        if match is None:
+        params = self.operation.match(scope) if scope["type"] == "http" else None
+        if params is None:
             await self.next_app(scope, receive, send)
             return
         self.taken += 1
-        answer = await self._answer(scope, receive, match.groupdict())
+        answer = await self._answer(scope, receive, params)
         problem = self.operation.conforms(answer)
         if problem is not None:
             log.error("response failed validation against openapi.yaml: %s", problem)

@@ -214,13 +214,17 @@ class TokenEndpoint:
         # AuthMethod.NONE: a public client; ZITADEL checks no secret at all.
 
 
-def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
-    """``app``, except that ``/oauth/v2/token`` is answered by :class:`TokenEndpoint`."""
-    endpoint = TokenEndpoint(service)
+class ServeTokenEndpoint:
+    """ASGI middleware: ``/oauth/v2/token`` is answered by :class:`TokenEndpoint`, the rest goes
+    to ``app``."""
 
-    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, app: ASGIApp, service: SecretService) -> None:
+        self.app = app
+        self.endpoint = TokenEndpoint(service)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != TOKEN_PATH:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         body, too_large = b"", False
@@ -241,7 +245,9 @@ def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
             query=scope.get("query_string", b""),
             body=body,
         )
-        error = invalid_request("error parsing form") if too_large else endpoint.answer(request)
+        error = (
+            invalid_request("error parsing form") if too_large else self.endpoint.answer(request)
+        )
         payload = error.body()
         extra = [(b"allow", b"POST")] if error.status == 405 else []
         await send(
@@ -256,5 +262,3 @@ def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
             }
         )
         await send({"type": "http.response.body", "body": payload})
-
-    return dispatch
