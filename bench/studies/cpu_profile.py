@@ -118,7 +118,7 @@ STAGES: Final[tuple[tuple[str, str], ...]] = (
     ("handler (make_handler.regenerate)", "make_handler.<locals>.regenerate"),
     ("the fast lane (FastLane.__call__)", "FastLane.__call__"),
     ("response validation in the fast lane (CompiledOperation.conforms)", "conforms ("),
-    ("control plane (ControlledApp._data: namespace, Prefer, journal)", "ControlledApp._data"),
+    ("control plane driver (drive: namespace, Prefer, journal)", "drive ("),
     ("ControlPlane.begin", "ControlPlane.begin"),
     ("ControlPlane.finish", "ControlPlane.finish"),
     ("SecretService.authorize", "SecretService.authorize"),
