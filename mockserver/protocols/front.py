@@ -43,11 +43,11 @@ class Cors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        origin = headers.get(b"origin")
+        origin = _last(scope["headers"], b"origin")
         if origin is None or not (self._any_origin or origin in self._origins):
             await self.app(scope, receive, send)
             return
+        headers = dict(scope["headers"])
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             await self._preflight(origin, headers, send)
             return
@@ -98,7 +98,7 @@ class KeepEncodedSlashes:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and b"%" in (scope.get("raw_path") or b""):
             scope = keep_encoded_slashes(scope)
         await self.app(scope, receive, send)
 
@@ -121,10 +121,8 @@ class ByContentType:
         self.grpc = grpc
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The last Content-Type, if a request sends several.
         http = scope["type"] == "http"
-        content_type = dict(scope["headers"]).get(b"content-type") if http else None
-        if wire_of(content_type) is not None:
+        if http and wire_of(_last(scope["headers"], b"content-type")) is not None:
             await self.grpc(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -184,3 +182,12 @@ class Lifespan:
             return message
 
         await self.app(scope, lifespan_receive, send)
+
+
+def _last(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The last value of header ``name`` (as a dict of the headers would hold it)."""
+    found = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return found

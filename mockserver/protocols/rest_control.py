@@ -62,14 +62,27 @@ class RestControl:
 
 
 class RestExchange:
-    """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one HTTP request."""
+    """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one HTTP request. What it
+    sends goes through :meth:`send`, which keeps the status and, of an error, the start of its
+    body, for the journal."""
 
     def __init__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.app = app
         self.scope = scope
         self.receive = receive
-        self.recorder = _Recorder(send)
+        self._send = send
+        self.status: int | None = None
+        self._body = bytearray()
+        self._capture = False
         self._held_start: Message | None = None
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self._capture = self.status is not None and self.status >= 400
+        elif self._capture and len(self._body) < MAX_CAPTURE:
+            self._body += message.get("body", b"")
+        await self._send(message)
 
     async def send_error(self, error: MockError) -> None:
         answer = render_error(error, FORCED_HEADERS.get(error.row.name))
@@ -78,13 +91,14 @@ class RestExchange:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(answer.body)).encode()),
         ]
-        send = self.recorder.send
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
+        await self.send(
+            {"type": "http.response.start", "status": answer.status, "headers": headers}
+        )
+        await self.send({"type": "http.response.body", "body": answer.body})
 
     async def run(self, namespace: str) -> None:
         # The app reads the namespace from the same header the control plane validated.
-        await self.app(self.scope, self.receive, self.recorder.send)
+        await self.app(self.scope, self.receive, self.send)
 
     async def hold(self, namespace: str) -> Held:
         messages: list[Message] = []
@@ -99,15 +113,15 @@ class RestExchange:
 
     async def send_part(self, body: bytes) -> None:
         if self._held_start is not None:
-            await self.recorder.send(self._held_start)
-        await self.recorder.send({"type": "http.response.body", "body": body, "more_body": True})
+            await self.send(self._held_start)
+        await self.send({"type": "http.response.body", "body": body, "more_body": True})
 
     async def send_empty(self) -> None:
-        await self.recorder.send(_start(200, b"0"))
-        await self.recorder.send({"type": "http.response.body", "body": b""})
+        await self.send(_start(200, b"0"))
+        await self.send({"type": "http.response.body", "body": b""})
 
     async def send_stall_head(self) -> None:
-        await self.recorder.send(_start(200, STALL_CONTENT_LENGTH))
+        await self.send(_start(200, STALL_CONTENT_LENGTH))
 
     async def client_gone(self) -> None:
         await client_gone(self.receive)
@@ -120,28 +134,10 @@ class RestExchange:
         await drop_connection(self.scope)
 
     def sent(self) -> Sent:
-        code, message = self.recorder.error()
-        return Sent(self.recorder.status, code, message)
+        code, message = self._error()
+        return Sent(self.status, code, message)
 
-
-class _Recorder:
-    """Passes a response through and keeps its status and, for errors, the start of its body."""
-
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self.status: int | None = None
-        self._body = bytearray()
-        self._capture = False
-
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self._capture = self.status is not None and self.status >= 400
-        elif self._capture and len(self._body) < MAX_CAPTURE:
-            self._body += message.get("body", b"")
-        await self._send(message)
-
-    def error(self) -> tuple[int | None, str | None]:
+    def _error(self) -> tuple[int | None, str | None]:
         """The gRPC code and message of a google.rpc.Status body, if that is what was sent."""
         if not self._body:
             return None, None
