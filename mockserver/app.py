@@ -159,7 +159,7 @@ class MockApp:
         if settings.fast_lane:
             rest = self.fast_lane = FastLane(rest, service, operation)
         self.rest: ASGIApp = ServeTokenEndpoint(rest, service)  # REST under the control plane
-        rest = RestControl(self.rest, self.control, match=operation.match)
+        rest = RestControl(self.rest, self.control, ids=operation.ids)
         rest = ByPathPrefix(rest, prefix=ADMIN_PREFIX, to=build_admin_app(self.control))
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
         app = Cors(app, settings.cors_origins)

@@ -11,7 +11,7 @@ then finds in the scope instead of matching a second time.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,24 +28,25 @@ STALL_CONTENT_LENGTH: Final = b"180"  # about the size of a success body, never 
 # A forced 405 keeps the header grpc-gateway sends with it.
 FORCED_HEADERS: Final = {"method_not_allowed": {"Allow": "POST"}}
 
-OperationMatch = Callable[[Scope], Mapping[str, str] | None]
+# The project and app ids in the path of an operation, or None for a request that is none.
+OperationIds = Callable[[Scope], tuple[str | None, str | None] | None]
 
 
 class RestControl:
     """ASGI middleware: each HTTP request to ``app`` decided, answered and journalled by the
-    control plane. ``match`` gives the operation's path parameters, or None for any other
-    request."""
+    control plane. ``ids`` reads the project and app ids of an operation from its path (None:
+    the request is no operation)."""
 
-    def __init__(self, app: ASGIApp, control: ControlPlane, match: OperationMatch) -> None:
+    def __init__(self, app: ASGIApp, control: ControlPlane, ids: OperationIds) -> None:
         self.app = app
         self.control = control
-        self.match = match
+        self.ids = ids
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        params = self.match(scope)
+        ids = self.ids(scope)
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         request = Request(
             transport="rest",
@@ -54,9 +55,9 @@ class RestControl:
                 raw_path.decode("latin-1"), scope.get("query_string", b"").decode("latin-1")
             ),
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-            project_id=params.get("projectId") if params is not None else None,
-            app_id=params.get("appId") if params is not None else None,
-            operation=params is not None,
+            project_id=ids[0] if ids is not None else None,
+            app_id=ids[1] if ids is not None else None,
+            operation=ids is not None,
         )
         await drive(self.control, request, RestExchange(self.app, scope, receive, send))
 

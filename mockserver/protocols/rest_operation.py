@@ -200,6 +200,11 @@ class CompiledOperation:
         scope[MATCH_KEY] = params
         return params
 
+    def ids(self, scope: Scope) -> tuple[str | None, str | None] | None:
+        """The project and app ids in the path, if ``scope`` is a ``POST`` on it; else None."""
+        params = self.match(scope)
+        return None if params is None else (params.get("projectId"), params.get("appId"))
+
     def conforms(self, answer: Rendered) -> str | None:
         """Why ``answer`` does not match the spec for its status, or None if it does (its body is
         checked as the document it encodes)."""
