@@ -167,7 +167,9 @@ def _outcome(given: dict[str, str]) -> Outcome:
 def _row(code: str | None, error: str | None) -> Row | None:
     by_code: Row | None = None
     if code is not None:
-        if not code.isdigit() or (int(code) not in DEFAULT_ROWS and int(code) != 200):
+        if not code.isdigit():
+            raise _bad(f"code={code} is not a number (an HTTP status, as in code=404)")
+        if int(code) not in DEFAULT_ROWS and int(code) != 200:
             known = ", ".join(str(c) for c in (200, *DEFAULT_ROWS))
             raise _bad(f"code={code} is not a status this call answers (use one of {known})")
         by_code = DEFAULT_ROWS.get(int(code))

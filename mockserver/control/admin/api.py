@@ -16,9 +16,11 @@ from connexion import request
 from connexion.lifecycle import ConnexionResponse
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from connexion.validators import VALIDATOR_MAP
 from starlette.types import ASGIApp
 
 from zitadel_mock.control.admin.page import PageApp
+from zitadel_mock.control.admin.validators import AdminParameterValidator
 from zitadel_mock.control.admin.views import VIEWS, Body, queued_view, time_text
 from zitadel_mock.control.outcomes import (
     DEFAULT_ROWS,
@@ -264,6 +266,7 @@ def build_admin_app(control: ControlPlane, spec_path: Path = SPEC_PATH) -> ASGIA
         __name__,
         specification_dir=spec_path.parent,
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
+        validator_map={**VALIDATOR_MAP, "parameter": AdminParameterValidator},
     )
     app.add_api(
         spec_path.name,

@@ -96,7 +96,7 @@ def test_code_200_answers_as_usual() -> None:
         ("cod=404", "unknown preference 'cod'"),
         ("example=ok", "unknown preference 'example'"),
         ("code=418", "code=418 is not a status this call answers"),
-        ("code=abc", "code=abc is not a status"),
+        ("code=abc", "code=abc is not a number (an HTTP status, as in code=404)"),
         ("code", "code needs a value"),
         ("error=NOPE-1", "error=NOPE-1 names no row"),
         ("error=bad_prefer", "error=bad_prefer names no row"),

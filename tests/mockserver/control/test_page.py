@@ -120,3 +120,35 @@ def test_deleting_a_namespace_not_in_use_is_404(server: LiveServer) -> None:
 
 def test_deleting_a_malformed_namespace_name_is_404(server: LiveServer) -> None:
     assert admin(server, "DELETE", "/namespaces/a%20b").status_code == 404
+
+
+def test_the_outcome_example_of_the_admin_docs_is_queued(server: LiveServer) -> None:
+    spec = server.client.get("/__mock/openapi.json").json()
+    media = spec["paths"]["/outcomes"]["post"]["requestBody"]["content"]["application/json"]
+    response = admin(server, "POST", "/outcomes", fresh_ns(), json=media["example"])
+    assert response.status_code == 201, response.text
+
+
+def test_the_seed_example_of_the_admin_docs_is_accepted(server: LiveServer) -> None:
+    # The session's server is shared: put back the randomness afterwards.
+    spec = server.client.get("/__mock/openapi.json").json()
+    media = spec["paths"]["/seed"]["put"]["requestBody"]["content"]["application/json"]
+    try:
+        assert admin(server, "PUT", "/seed", json=media["example"]).status_code == 200
+    finally:
+        admin(server, "PUT", "/seed", json={"seed": None})
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("status=abc", "invalid query parameter status: 'abc' is not an integer"),
+        ("limit=0", "invalid query parameter limit: 0 is less than the minimum of 1"),
+    ],
+)
+def test_a_bad_journal_filter_is_named_in_one_line(
+    server: LiveServer, query: str, message: str
+) -> None:
+    response = server.client.get(f"/__mock/journal?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"code": 3, "message": message}
