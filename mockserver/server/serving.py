@@ -8,6 +8,7 @@ one port.
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 import uvicorn
@@ -34,11 +35,35 @@ def _config(
     )
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port`` (0: a free port; read it with getsockname)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def serve(
-    app: ASGIApp, host: str, port: int, log_level: str = "info", access_log: bool = True
+    app: ASGIApp,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    access_log: bool = True,
+    *,
+    sock: socket.socket | None = None,
+    log_config: dict[str, Any] | None = None,
 ) -> None:
-    """Serve ``app`` in this process until interrupted."""
-    uvicorn.Server(_config(app, host, port, log_level, access_log)).run()
+    """Serve ``app`` in this process until interrupted (on ``sock`` when given)."""
+    extra = {} if log_config is None else {"log_config": log_config}
+    server = uvicorn.Server(_config(app, host, port, log_level, access_log, **extra))
+    server.run(sockets=None if sock is None else [sock])
 
 
 def serve_workers(
@@ -50,10 +75,13 @@ def serve_workers(
     *,
     log_level: str = "info",
     access_log: bool = True,
+    sock: socket.socket | None = None,
+    log_config: dict[str, Any] | None = None,
 ) -> None:
     """Serve ``workers`` processes on one port; each calls ``factory`` (``module:function``) to
     build its app, with ``env`` in its environment."""
     os.environ.update(env)
+    extra = {} if log_config is None else {"log_config": log_config}
     config = _config(
         factory,
         host,
@@ -62,8 +90,9 @@ def serve_workers(
         access_log,
         factory=True,
         workers=workers,
+        **extra,
     )
-    sock = config.bind_socket()
+    sock = sock or config.bind_socket()
     try:
         uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
     finally:
