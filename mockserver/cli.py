@@ -32,7 +32,7 @@ from zitadel_mock.control.plane import (
 )
 from zitadel_mock.fixtures.loader import FixtureError, load_fixtures_file
 from zitadel_mock.server.logs import FORMATS, AccessLog, log_config
-from zitadel_mock.server.serving import listen, serve, serve_workers
+from zitadel_mock.server.serving import bind, serve, serve_workers
 from zitadel_mock.state.store import StateFileError
 
 # Exit codes (docs/cli.md "Exit codes"); `verify` has its own (docs/contract.md).
@@ -402,8 +402,13 @@ def _serve_until_stopped(args: argparse.Namespace) -> int:
             fast_lane=not args.no_fast_lane,
         )
         store, loaded = open_state(settings)
+        access_log = not args.no_access_log
+        app: ASGIApp | None = None
+        if args.workers == 1:  # built before the port is bound: the watcher starts from the file
+            app = MockApp(build_service(settings, store), settings)
+            app = AccessLog(app) if access_log else app
         try:
-            sock = listen(args.host, args.port)
+            sock = bind(args.host, args.port)
         except OSError as exc:
             store.close()
             reason = exc.strerror or str(exc)
@@ -421,13 +426,9 @@ def _serve_until_stopped(args: argparse.Namespace) -> int:
         url = f"http://{host}:{port}"
         workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
         _say(args, f"serving {source} on {url} with {workers}", url=url, port=port)
-        access_log = not args.no_access_log
         config = log_config(args.log_format, args.log_level)
         with sock:
-            if args.workers == 1:
-                app: ASGIApp = MockApp(build_service(settings, store), settings)
-                if access_log:
-                    app = AccessLog(app)
+            if app is not None:
                 serve(
                     app,
                     args.host,

@@ -35,14 +35,17 @@ def _config(
     )
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host``:``port`` (0: a free port; read it with getsockname)."""
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` (0: a free port; read it with getsockname).
+
+    It does not listen yet: uvicorn does once the app has started, so that a connection that
+    succeeds means a mock that answers (as when uvicorn binds the port itself).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(2048)
         sock.set_inheritable(True)
     except BaseException:
         sock.close()
