@@ -13,6 +13,8 @@ const page = {
   expanded: new Set(),
   shown: {}, // what each table last rendered, to leave it alone when nothing changed
   busy: false,
+  tick: 0,
+  wantAll: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -238,7 +240,7 @@ function openNamespace(name, quiet) {
   page.expanded.clear();
   history.replaceState(null, "", name ? `#${encodeURIComponent(name)}` : location.pathname);
   if (!quiet) say(`namespace ${name || "(default)"}`);
-  refresh();
+  refresh(true);
 }
 
 // -- actions ---------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ async function act(done, call) {
   } catch (error) {
     say(error.message, true);
   }
-  await refresh();
+  await refresh(true);
 }
 
 function outcomeBody() {
@@ -274,13 +276,25 @@ async function loadCatalogue() {
   setOptions($("force-fault"), catalogue.faults.map((f) => [f, f]), []);
 }
 
-async function refresh() {
-  if (page.busy) return;
+// GET /__mock/namespaces also sweeps expired namespaces (a write): asked every 5th tick only,
+// and after every action.
+const NAMESPACES_EVERY = 5;
+
+async function refresh(all) {
+  if (page.busy) {
+    if (all) page.wantAll = true; // after the poll in flight
+    return;
+  }
   page.busy = true;
+  const withNamespaces = all || page.tick % NAMESPACES_EVERY === 0;
+  page.tick += 1;
   try {
-    const [state, namespaces] = await Promise.all([api("GET", "/state"), api("GET", "/namespaces", undefined, { ns: "" })]);
+    const [state, namespaces] = await Promise.all([
+      api("GET", "/state"),
+      withNamespaces ? api("GET", "/namespaces", undefined, { ns: "" }) : null,
+    ]);
     renderState(state);
-    renderNamespaces(namespaces);
+    if (namespaces) renderNamespaces(namespaces);
     if (!$("journal-pause").checked) await pollJournal();
     if ($("status").classList.contains("error") && $("status").dataset.poll) say("");
   } catch (error) {
@@ -288,6 +302,10 @@ async function refresh() {
     $("status").dataset.poll = "1";
   } finally {
     page.busy = false;
+    if (page.wantAll) {
+      page.wantAll = false;
+      refresh(true);
+    }
   }
 }
 
@@ -331,6 +349,6 @@ window.addEventListener("DOMContentLoaded", async () => {
   } catch (error) {
     say(error.message, true);
   }
-  await refresh();
+  await refresh(true);
   setInterval(refresh, POLL_MS);
 });
