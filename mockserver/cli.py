@@ -32,7 +32,7 @@ from zitadel_mock.control.plane import (
 )
 from zitadel_mock.fixtures.loader import FixtureError, load_fixtures_file
 from zitadel_mock.server.logs import FORMATS, AccessLog, log_config
-from zitadel_mock.server.serving import bind, serve, serve_workers
+from zitadel_mock.server.serving import StopRequest, bind, serve, serve_workers
 from zitadel_mock.state.store import StateFileError
 
 # Exit codes (docs/cli.md "Exit codes"); `verify` has its own (docs/contract.md).
@@ -354,28 +354,18 @@ def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:
         print(f"zitadel-mock: {message}", file=sys.stderr)
 
 
-class StoppedError(Exception):
-    """SIGTERM or SIGINT arrived: stop and exit 0."""
-
-
-def _stop(signum: int, _frame: object) -> None:
-    raise StoppedError(signum)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    """Serve until SIGTERM or SIGINT. uvicorn shuts down gracefully on either and then raises it
-    again for the handler it found: ours, which ends the process with 0 rather than the signal."""
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    """Serve until SIGTERM or SIGINT, then exit 0 (uvicorn shuts down gracefully on either)."""
+    stop = StopRequest()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return _serve_until_stopped(args)
-    except StoppedError:
-        return EXIT_OK
+        return _serve_until_stopped(args, stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _serve_until_stopped(args: argparse.Namespace) -> int:
+def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
     if args.seed is not None and args.workers > 1:
         print(
             "zitadel-mock: --seed needs a single worker (each would repeat the same secrets)",
@@ -428,7 +418,9 @@ def _serve_until_stopped(args: argparse.Namespace) -> int:
         _say(args, f"serving {source} on {url} with {workers}", url=url, port=port)
         config = log_config(args.log_format, args.log_level)
         with sock:
-            if app is not None:
+            if stop.requested:  # a signal while starting: nothing to shut down yet
+                store.close()
+            elif app is not None:
                 serve(
                     app,
                     args.host,
@@ -437,6 +429,7 @@ def _serve_until_stopped(args: argparse.Namespace) -> int:
                     False,
                     sock=sock,
                     log_config=config,
+                    stop=stop,
                 )
             else:
                 store.close()
@@ -450,6 +443,7 @@ def _serve_until_stopped(args: argparse.Namespace) -> int:
                     access_log=False,
                     sock=sock,
                     log_config=config,
+                    stop=stop,
                 )
     return EXIT_OK
 

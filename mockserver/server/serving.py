@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -33,6 +34,30 @@ def _config(
         proxy_headers=False,  # no X-Forwarded-* rewriting: nothing here reads client addresses
         **extra,
     )
+
+
+class StopRequest:
+    """A signal handler that stops the server now running, or the one about to run.
+
+    It never raises: a signal may land anywhere (inside logging's locks, for one). While uvicorn
+    runs, its own handlers take over; when it has shut down it raises the signal again, for this
+    handler, which then only notes it.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._stop: Callable[[], None] | None = None
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+        if self._stop is not None:
+            self._stop()
+
+    def attach(self, stop: Callable[[], None]) -> None:
+        """From now on a signal calls ``stop`` (at once, if one came already)."""
+        self._stop = stop
+        if self.requested:
+            stop()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -62,10 +87,13 @@ def serve(
     *,
     sock: socket.socket | None = None,
     log_config: dict[str, Any] | None = None,
+    stop: StopRequest | None = None,
 ) -> None:
     """Serve ``app`` in this process until interrupted (on ``sock`` when given)."""
     extra = {} if log_config is None else {"log_config": log_config}
     server = uvicorn.Server(_config(app, host, port, log_level, access_log, **extra))
+    if stop is not None:
+        stop.attach(lambda: setattr(server, "should_exit", True))
     server.run(sockets=None if sock is None else [sock])
 
 
@@ -80,6 +108,7 @@ def serve_workers(
     access_log: bool = True,
     sock: socket.socket | None = None,
     log_config: dict[str, Any] | None = None,
+    stop: StopRequest | None = None,
 ) -> None:
     """Serve ``workers`` processes on one port; each calls ``factory`` (``module:function``) to
     build its app, with ``env`` in its environment."""
@@ -97,6 +126,9 @@ def serve_workers(
     )
     sock = sock or config.bind_socket()
     try:
-        uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
+        supervisor = uvicorn.supervisors.Multiprocess(config, sockets=[sock])
+        if stop is not None:
+            stop.attach(supervisor.should_exit.set)
+        supervisor.run()
     finally:
         sock.close()
