@@ -30,9 +30,10 @@ from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.protocols.connection import RememberConnection
+from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.front import (
     ByContentType,
-    ByPathPrefix,
+    ByPath,
     Cors,
     KeepEncodedSlashes,
     Lifespan,
@@ -141,7 +142,8 @@ class MockApp:
     3. ``KeepEncodedSlashes``, ``Cors``: ZITADEL's HTTP front.
     4. ``ByContentType``: gRPC and gRPC-web to ``GrpcApp`` (which goes through the control
        plane's driver itself); everything else is REST:
-    5. ``ByPathPrefix``: ``/__mock`` to the control plane's admin API, outside the control plane.
+    5. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
+       API and page, outside the control plane.
     6. ``RestControl``: every other request through the control plane's driver.
     7. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
     8. ``FastLane``: the operation (``POST`` on its path), compiled from the spec.
@@ -154,13 +156,13 @@ class MockApp:
         self.settings = settings
         self.control, watcher = build_control(service, settings)
         operation = CompiledOperation()  # the operation's one path matcher, for 6 and 8
-        rest: ASGIApp = build_rest_app(service)
+        rest: ASGIApp = DocsOverlay(build_rest_app(service))
         self.fast_lane: FastLane | None = None
         if settings.fast_lane:
             rest = self.fast_lane = FastLane(rest, service, operation)
         self.rest: ASGIApp = ServeTokenEndpoint(rest, service)  # REST under the control plane
         rest = RestControl(self.rest, self.control, ids=operation.ids)
-        rest = ByPathPrefix(rest, prefix=ADMIN_PREFIX, to=build_admin_app(self.control))
+        rest = ByPath(rest, to=build_admin_app(self.control), when=for_admin)
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
         app = Cors(app, settings.cors_origins)
         app = KeepEncodedSlashes(app)
@@ -173,6 +175,14 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+
+def for_admin(scope: Scope) -> bool:
+    """The admin app's requests: ``/__mock`` and below, and ``GET /`` (a link to the page)."""
+    path: str = scope["path"]
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        return True
+    return path == "/" and scope["method"] in ("GET", "HEAD")
 
 
 def build_control(

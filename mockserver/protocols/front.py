@@ -1,7 +1,7 @@
 """The HTTP front: what ZITADEL's server does before any handler, as ASGI middleware.
 
 CORS for browsers, the path kept as grpc-gateway matches it (``%2F`` stays inside an id), and
-dispatch (by Content-Type to gRPC, by path prefix to the control plane's admin API). Also the
+dispatch (by Content-Type to gRPC, by path to the control plane's admin API). Also the
 lifespan: background tasks from startup to shutdown. Each class is one layer in starlette's
 style, ``Layer(app, ...)`` with ``async __call__(scope, receive, send)``; ``zitadel_mock.app``
 stacks them.
@@ -30,8 +30,8 @@ DEFAULT_ALLOWED_HEADERS: Final = (
 
 class Cors:
     """CORS for the given origins (``*``: any): preflights answered here, the response headers
-    added to every answer. A request from another origin gets no CORS headers: the browser
-    refuses it."""
+    added to every answer. A request from another origin gets no CORS headers (its preflight a
+    bare 204): the browser refuses it."""
 
     def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
         self.app = app
@@ -44,11 +44,18 @@ class Cors:
             await self.app(scope, receive, send)
             return
         origin = _last(scope["headers"], b"origin")
-        if origin is None or not (self._any_origin or origin in self._origins):
+        if origin is None:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+        preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
+        if not (self._any_origin or origin in self._origins):
+            if preflight:  # answered, without CORS headers: the browser refuses (as rs/cors)
+                await _refused_preflight(send)
+                return
+            await self.app(scope, receive, send)  # no CORS headers: the browser refuses
+            return
+        if preflight:
             await self._preflight(origin, headers, send)
             return
         await self.app(scope, receive, _with_cors(send, origin))
@@ -71,6 +78,12 @@ class Cors:
             }
         )
         await send({"type": "http.response.body", "body": b""})
+
+
+async def _refused_preflight(send: Send) -> None:
+    vary = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+    await send({"type": "http.response.start", "status": 204, "headers": [(b"vary", vary)]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _with_cors(send: Send, origin: bytes) -> Send:
@@ -128,21 +141,18 @@ class ByContentType:
         await self.app(scope, receive, send)
 
 
-class ByPathPrefix:
-    """HTTP requests for ``prefix`` or a path under it go to ``to``, the rest to ``app``."""
+class ByPath:
+    """HTTP requests for which ``when(scope)`` holds go to ``to``, the rest to ``app``."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str, to: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, to: ASGIApp, when: Callable[[Scope], bool]) -> None:
         self.app = app
-        self.prefix = prefix
         self.to = to
-        self._under = prefix + "/"
+        self.when = when
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if path == self.prefix or path.startswith(self._under):
-                await self.to(scope, receive, send)
-                return
+        if scope["type"] == "http" and self.when(scope):
+            await self.to(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
