@@ -147,8 +147,8 @@ class MockApp:
     6. ``RestControl``: every other request through the control plane's driver.
     7. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
     8. ``FastLane``: the operation (``POST`` on its path), compiled from the spec.
-    9. connexion: the spec's other paths, 404 and 405, the docs pages (and the operation under
-       ``--no-fast-lane``).
+    9. ``DocsOverlay`` (``/openapi.json`` for the Swagger UI) over connexion: the spec's other
+       paths, 404 and 405, the docs pages (and the operation under ``--no-fast-lane``).
     """
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
