@@ -85,11 +85,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest a 'stall' fault holds a response (default 30)",
     )
-    run.add_argument(
-        "--no-fast-lane",
-        action="store_true",
-        help="serve every REST request through connexion, as before the fast lane (to compare)",
-    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.add_argument("--no-access-log", action="store_true", help="do not log each request")
     verbs.add_parser("verify", help="check a server against the contract (verify --help)")
@@ -138,7 +133,6 @@ def _serve(args: argparse.Namespace) -> int:
             namespace_ttl=args.namespace_ttl,
             journal_size=args.journal_size,
             max_stall=args.max_stall,
-            fast_lane=not args.no_fast_lane,
         )
         store, loaded = open_state(settings)
         source = args.fixtures or "the built-in demo fixtures"
