@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 
 def protojson_timestamp(moment: datetime) -> str:
     """``moment`` as protojson writes it; a naive ``moment`` is taken as UTC, as protobuf does."""
-    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    micros = utc.microsecond
-    text = utc.replace(tzinfo=None, microsecond=0).isoformat()
+    if moment.tzinfo is not UTC:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    # isoformat() of a UTC time: YYYY-MM-DDTHH:MM:SS, then .ffffff unless it is 0, then +00:00.
+    text = moment.isoformat()
+    micros = moment.microsecond
     if micros == 0:
-        return f"{text}Z"
+        return text[:19] + "Z"
     if micros % 1000 == 0:
-        return f"{text}.{micros // 1000:03d}Z"
-    return f"{text}.{micros:06d}Z"
+        return text[:23] + "Z"
+    return text[:26] + "Z"

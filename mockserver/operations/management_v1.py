@@ -10,11 +10,11 @@ leaves it out.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from zitadel_mock.operations.operation import (
     Operation,
@@ -29,13 +29,15 @@ from zitadel_proto.zitadel.management_pb2 import (
     RegenerateOIDCClientSecretRequest,
     RegenerateOIDCClientSecretResponse,
 )
-from zitadel_proto.zitadel.object_pb2 import ObjectDetails
 
 SPEC_PATH: Final = Path(__file__).resolve().parent.parent / "openapi.yaml"  # ../openapi.yaml
-PERMISSION_FIELD: Final = "project_id"  # management.proto's auth_option check_field_name
+PERMISSION_FIELD: Final = "project_id"
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND: Final = timedelta(microseconds=1)  # management.proto's auth_option check_field_name
 
 
 def authorize(progress: Progress) -> None:
+    """Rows 1 to 7, the permission checked on the request's ``project_id``."""
     call = progress.call
     progress.caller = progress.service.authorize(
         call.authorization, call.org_header, call.get(PERMISSION_FIELD), call.namespace
@@ -43,10 +45,12 @@ def authorize(progress: Progress) -> None:
 
 
 def rotate_oidc_secret(progress: Progress) -> None:
+    """Rows 10 and 11, and the new secret."""
     assert progress.caller is not None, "the command runs after authorization"
     call = progress.call
+    request = cast(RegenerateOIDCClientSecretRequest, call.request)
     progress.rotated = progress.service.rotate(
-        progress.caller, call.get("project_id"), call.get("app_id"), call.namespace
+        progress.caller, request.project_id, request.app_id, call.namespace
     )
 
 
@@ -57,16 +61,14 @@ def response(progress: Progress) -> Message:
 
 def response_of(rotated: Regenerated) -> RegenerateOIDCClientSecretResponse:
     """The response message of a committed rotation."""
-    change_date = Timestamp()
-    change_date.FromDatetime(rotated.change_date)
-    return RegenerateOIDCClientSecretResponse(
-        client_secret=rotated.client_secret,
-        details=ObjectDetails(
-            sequence=rotated.sequence,
-            change_date=change_date,
-            resource_owner=rotated.resource_owner,
-        ),
-    )
+    message = RegenerateOIDCClientSecretResponse(client_secret=rotated.client_secret)
+    details = message.details  # set in place: cheaper than building and copying submessages
+    details.sequence = rotated.sequence
+    seconds, micros = divmod((rotated.change_date - EPOCH) // MICROSECOND, 1_000_000)
+    details.change_date.seconds = seconds
+    details.change_date.nanos = micros * 1000
+    details.resource_owner = rotated.resource_owner
+    return message
 
 
 def regenerate_oidc_client_secret(spec_path: Path = SPEC_PATH) -> Operation:

@@ -25,9 +25,9 @@ v2beta differ from v1 in fields, steps and success only: they are other ``Operat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import yaml
 from google.protobuf.descriptor import FieldDescriptor
@@ -75,18 +75,20 @@ class Field:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request as a codec decoded it, whatever its wire."""
+class Call(NamedTuple):
+    """One request as a codec decoded it, whatever its wire (a tuple: made on every request)."""
 
-    request: Message = field(repr=False)  # of the operation's request type
-    authorization: str | None = field(default=None, repr=False)
+    request: Message  # of the operation's request type
+    authorization: str | None = None
     org_header: str | None = None
     namespace: str = ""
 
     def get(self, name: str) -> Any:
         """The request's field ``name`` (its proto name); a field not sent has its zero value."""
         return getattr(self.request, name)
+
+    def __repr__(self) -> str:  # the authorization is a credential, the request may hold ids
+        return f"Call({type(self.request).__name__}, namespace={self.namespace!r})"
 
 
 @dataclass(slots=True)
@@ -104,11 +106,13 @@ class Progress:
 Step = Callable[[Progress], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Success:
+class Success(NamedTuple):
     """An operation's answer: its response message, kept out of the repr (it holds a secret)."""
 
-    message: Message = field(repr=False)
+    message: Message
+
+    def __repr__(self) -> str:
+        return f"Success({type(self.message).__name__})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +147,11 @@ class Operation:
 
 def validate(progress: Progress) -> None:
     """The validation interceptor: each field's rule, in the operation's order (first failure)."""
-    message = progress.operation.request.DESCRIPTOR.name
+    request = progress.call.request
     for rule in progress.operation.fields:
-        rule.check(progress.call.get(rule.proto_name), message)
+        value = getattr(request, rule.proto_name)
+        if not rule.min_runes <= len(value) <= rule.max_runes:
+            rule.check(value, progress.operation.request.DESCRIPTOR.name)
 
 
 def load_spec(path: Path) -> dict[str, Any]:

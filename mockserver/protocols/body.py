@@ -1,4 +1,4 @@
-"""The one reader of request bodies: every protocol reads its request through :func:`body_chunks`.
+"""The one reader of request bodies: every protocol reads its request through :func:`next_chunk`.
 
 ASGI hands a body over in ``http.request`` messages; an ``http.disconnect`` before the last one
 means the client went away with its request incomplete, and nobody is left to answer.
@@ -18,15 +18,21 @@ class ClientGoneError(Exception):
     """The client went away before its request was complete; nobody is left to answer."""
 
 
+async def next_chunk(receive: Receive) -> tuple[bytes, bool]:
+    """The next chunk of the body, and whether more follow; raises :class:`ClientGoneError` if
+    the client leaves first. Every reader below reads through this one function."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGoneError
+    return message.get("body", b""), message.get("more_body", False)
+
+
 async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    """The body's chunks as they arrive; raises :class:`ClientGoneError` if the client leaves."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGoneError
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
+    """The body's chunks as they arrive, for readers that check as they go (gRPC frames)."""
+    more = True
+    while more:
+        chunk, more = await next_chunk(receive)
+        yield chunk
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
@@ -35,9 +41,12 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     A longer body is read to its end but not kept (so that the answer is not lost to a reset of
     the unread rest), then refused as :data:`~zitadel_mock.domain.errors.BODY_TOO_LARGE`.
     """
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in body_chunks(receive):
+    chunk, more = await next_chunk(receive)
+    if not more and len(chunk) <= limit:
+        return chunk  # the usual case: one message
+    chunks, size = [chunk], len(chunk)
+    while more:
+        chunk, more = await next_chunk(receive)
         size += len(chunk)
         if size <= limit:
             chunks.append(chunk)
@@ -49,8 +58,9 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 async def discard_body(receive: Receive) -> None:
     """Read the body to its end and forget it (before an answer that ignores the request); a
     client that leaves first is no error here."""
+    more = True
     try:
-        async for _ in body_chunks(receive):
-            pass
+        while more:
+            _, more = await next_chunk(receive)
     except ClientGoneError:
         return

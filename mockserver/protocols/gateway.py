@@ -106,7 +106,7 @@ def decode_body(raw: bytes, fields: Iterable[tuple[str, str]]) -> dict[str, Any]
     """The gateway's JSON decoding: empty is ``{}``, anything but a JSON object is row 9, and so
     is a request field (``fields``, see :func:`string_fields`) that is not a string or is set
     under both its names."""
-    if not raw.strip(JSON_WHITESPACE):
+    if raw == b"{}" or not raw.strip(JSON_WHITESPACE):
         return {}
     try:
         text = raw.decode("utf-8")
@@ -136,13 +136,14 @@ def decode_body(raw: bytes, fields: Iterable[tuple[str, str]]) -> dict[str, Any]
             reason=f"request body must be a JSON object, not {kind}",
         )
     pairs = tuple(fields)
-    for name in (name for pair in pairs for name in pair):
-        if name in value and not isinstance(value[name], str):
-            raise MockError(
-                errors.INVALID_BODY,
-                reason=f"request body field {name!r} must be a string,"
-                f" not {json.dumps(value[name])[:40]}",
-            )
+    for pair in pairs:
+        for name in pair:
+            if name in value and not isinstance(value[name], str):
+                raise MockError(
+                    errors.INVALID_BODY,
+                    reason=f"request body field {name!r} must be a string,"
+                    f" not {json.dumps(value[name])[:40]}",
+                )
     for json_name, proto_name in pairs:
         if json_name in value and proto_name in value:  # protojson refuses a field set twice
             raise MockError(

@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 
 from zitadel_mock.domain.timestamps import protojson_timestamp
 
-Convert = Callable[[Any], Any]
+Convert = Callable[[Any], Any] | None  # None: the value is written as it is
 _F = FieldDescriptor
 _AS_STRING: Final = frozenset(
     {_F.TYPE_INT64, _F.TYPE_UINT64, _F.TYPE_SINT64, _F.TYPE_FIXED64, _F.TYPE_SFIXED64}
@@ -49,25 +49,24 @@ def document(message: Message) -> dict[str, Any]:
         plan = _PLANS.get(descriptor)
         if plan is None:
             plan = _PLANS[descriptor] = _plan(descriptor)
-        out[plan[0]] = plan[1](value)
+        name, convert = plan
+        out[name] = value if convert is None else convert(value)
     return out
 
 
 def _plan(descriptor: FieldDescriptor) -> tuple[str, Convert]:
     one = _converter(descriptor)
     if descriptor.is_repeated:
+        if one is None:
+            return descriptor.json_name, list
         return descriptor.json_name, lambda values: [one(v) for v in values]
     return descriptor.json_name, one
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def _converter(descriptor: FieldDescriptor) -> Convert:
     kind = descriptor.type
     if kind in _AS_IS:
-        return _as_is
+        return None
     if kind in _AS_STRING:
         return str
     if kind == _F.TYPE_MESSAGE:
@@ -95,5 +94,5 @@ def timestamp(value: Any) -> str:
     """A ``google.protobuf.Timestamp`` message; the mock's instants are whole microseconds."""
     if value.nanos % 1000:
         raise NotImplementedError("a timestamp finer than a microsecond is not written")
-    moment = _EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
+    moment = _EPOCH + timedelta(0, value.seconds, value.nanos // 1000)
     return protojson_timestamp(moment)

@@ -188,6 +188,11 @@ class RestOperation:
         self.operation = operation
         self.spec = spec or OperationSpec(operation)
         self._string_fields = string_fields(operation.request)
+        in_path = {proto for _, proto in self.spec.path_fields}
+        # The fields the body may set: those the path does not set over it.
+        self._body_fields = tuple(
+            (json, proto) for json, proto in self._string_fields if proto not in in_path
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = (
@@ -223,9 +228,10 @@ class RestOperation:
                 first[name] = value.decode("latin-1")
         try:
             body = decode_body(await read_body(receive, MAX_BODY_BYTES), self._string_fields)
-            fields = {proto: body[json] for json, proto in self._string_fields if json in body}
-            fields.update({proto: body[proto] for _, proto in self._string_fields if proto in body})
-            fields.update({proto: path[name] for name, proto in self.spec.path_fields})
+            fields = {proto: path[name] for name, proto in self.spec.path_fields}
+            for json, proto in self._body_fields:
+                if json in body or proto in body:
+                    fields[proto] = body[json] if json in body else body[proto]
             call = Call(
                 self.operation.request(**fields),
                 authorization=first.get(b"authorization"),
