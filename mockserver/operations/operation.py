@@ -8,8 +8,10 @@ An :class:`Operation` is one RPC of one API version, described by
 - ``request`` and ``response``: its protobuf message types (``zitadel_proto``), the neutral form
   of its input and of its success: a codec decodes a request into the one (from protobuf bytes,
   protojson, or the gateway's path and body) and encodes the other;
-- ``fields``: the request's string fields and their rules (:class:`Field`), read from the spec
-  (:func:`fields_from_openapi`), never restated;
+- ``fields``: the request's string fields and their length rules (:class:`Field`), read from
+  the spec (:func:`fields_from_openapi`), never restated; where no spec states a rule (the
+  Connect spec of v2 leaves lengths to validation) the operation's module writes ``Field(...)``
+  once. A rule of another kind (v2beta's required oneof) is one more step;
 - ``steps``: ZITADEL's checks for that API version, in ZITADEL's order. Each step reads and adds
   to one :class:`Progress` and raises a :class:`~zitadel_mock.domain.errors.MockError` to stop;
   the shared steps (authentication, permission, the command) are :class:`SecretService`'s, the
@@ -20,6 +22,11 @@ A codec turns a request on its wire into a :class:`Call` (the request message, t
 the org header, the namespace), runs :meth:`Operation.run`, and encodes the
 :class:`Success` or the error for its wire. It knows no check; an operation knows no wire. v2 and
 v2beta differ from v1 in fields, steps and success only: they are other ``Operation`` values.
+For example, v2's order (authentication, the org, validation, the app lookup, then permission and
+the command) is a tuple of steps of which only the lookup and the command differ from v1's; the
+lookup keeps what it found in :attr:`Progress.app`.
+
+An operation is served once it is in :data:`zitadel_mock.operations.registry.SERVED`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Every row of ZITADEL's reference table, reproduced over a real socket (ZITADEL.md section 3)."""
+"""Every row of ZITADEL's table (rows 1 to 13 of zitadel_mock.domain.errors), reproduced over a real
+socket."""
 
 from __future__ import annotations
 
