@@ -56,6 +56,8 @@ Check = Callable[[Any], bool]
 # Keywords of OpenAPI that JSON Schema draft 4 does not read: a schema that uses one is refused
 # at start rather than checked otherwise than the spec means.
 OPENAPI_ONLY: Final = frozenset({"nullable", "x-nullable", "readOnly", "writeOnly", "x-writeOnly"})
+MAX_HEADER_VERDICTS: Final = 4096  # sets of answer headers whose verdict is kept
+_UNSEEN: Final = object()
 
 
 def compile_schema(schema: dict[str, Any], components: dict[str, Any]) -> Check:
@@ -124,6 +126,10 @@ class OperationSpec:
         }
         if "default" not in self.answers:
             raise SpecNotSupportedError("the operation documents no default answer")
+        self._rules = {int(k): v for k, v in self.answers.items() if k.isdigit()}
+        # Answers repeat their headers (a success's are one constant, an error's follow its
+        # row): what the header rules say of a set of headers is kept, for a bounded number.
+        self._header_verdicts: dict[tuple[int, tuple[tuple[str, str], ...]], object] = {}
 
     @staticmethod
     def _answerable(response: dict[str, Any], components: dict[str, Any]) -> Answerable:
@@ -144,10 +150,20 @@ class OperationSpec:
     def conforms(self, answer: Rendered) -> str | None:
         """Why ``answer`` does not match the spec for its status, or None if it does (its body is
         checked as the document it encodes)."""
-        rules = self.answers.get(str(answer.status), self.answers["default"])
+        rules = self._rules.get(answer.status) or self.answers["default"]
         if not rules.body(answer.document):
             return f"the body does not match the schema of {answer.status}"
-        present = {name.lower(): value for name, value in answer.headers}
+        key = (answer.status, answer.headers)
+        verdict = self._header_verdicts.get(key, _UNSEEN)
+        if verdict is _UNSEEN:
+            verdict = self._headers_problem(rules, answer.headers)
+            if len(self._header_verdicts) < MAX_HEADER_VERDICTS:
+                self._header_verdicts[key] = verdict
+        return verdict if isinstance(verdict, str) else None
+
+    @staticmethod
+    def _headers_problem(rules: Answerable, headers: tuple[tuple[str, str], ...]) -> str | None:
+        present = {name.lower(): value for name, value in headers}
         missing = rules.required_headers - present.keys()
         if missing:
             return f"required headers missing: {sorted(missing)}"

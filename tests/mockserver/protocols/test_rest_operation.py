@@ -20,10 +20,13 @@ from tests.conftest import PORTAL, WEB, fuzz_examples, rotate_path
 from tests.support.rest_requests import Answer, Request, build_mock, call, requests, write_fixtures
 from tests.support.specs import response_validator
 from zitadel_mock.app import MockApp
+from zitadel_mock.domain import errors
+from zitadel_mock.domain.errors import MockError
 from zitadel_mock.operations.operation import SpecNotSupportedError
 from zitadel_mock.operations.registry import SERVED
 from zitadel_mock.operations.service import Regenerated
 from zitadel_mock.protocols import rest_operation
+from zitadel_mock.protocols.gateway import Rendered, render_error
 from zitadel_mock.protocols.rest_operation import OperationSpec, RestOperation
 
 EXAMPLES = fuzz_examples(400)
@@ -192,3 +195,13 @@ def test_a_spec_keyword_the_operation_would_check_differently_stops_the_start(
     changed.write_text(spec.replace(timestamp, timestamp + "      nullable: true\n"))
     with pytest.raises(SpecNotSupportedError, match="nullable"):
         OperationSpec(OPERATION, changed)
+
+
+def test_an_answer_without_a_required_header_fails_every_time_it_is_checked() -> None:
+    spec = OperationSpec(OPERATION)
+    error = MockError(errors.AUTH_HEADER_MISSING)
+    good = render_error(error)
+    bad = Rendered(good.status, (), good.document, good.body)  # no WWW-Authenticate
+    for _ in range(2):  # the second check reads the kept verdict
+        assert spec.conforms(good) is None
+        assert spec.conforms(bad) == "required headers missing: ['www-authenticate']"
