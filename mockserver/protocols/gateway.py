@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import connexion
 from connexion.exceptions import NonConformingResponse, ProblemException
@@ -48,15 +47,17 @@ NONCONFORMING: Final = "its answer did not match openapi.yaml"
 JSON_WHITESPACE: Final = b" \t\n\r"  # RFC 8259; Python's bytes.strip() would also eat \f, \v
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     """An answer as the REST operation sends it (with Content-Type ``application/json``):
-    ``body`` is ``document`` encoded."""
+    ``body`` is ``document`` encoded (a tuple: made for every answer)."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
-    document: dict[str, Any] = field(repr=False)  # the body before encoding (holds the secret)
-    body: bytes = field(repr=False)
+    document: dict[str, Any]  # the body before encoding (holds the secret)
+    body: bytes
+
+    def __repr__(self) -> str:  # the body holds a secret on success
+        return f"Rendered({self.status}, {self.headers!r})"
 
 
 def render_error(error: MockError, extra_headers: dict[str, str] | None = None) -> Rendered:
