@@ -42,7 +42,7 @@ from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import RestControl
-from zitadel_mock.protocols.rest_operation import CompiledOperation, FastLane
+from zitadel_mock.protocols.rest_operation import RestRoutes, with_rest_operations
 from zitadel_mock.protocols.token_endpoint import ServeTokenEndpoint
 from zitadel_mock.state.store import Store
 
@@ -63,9 +63,6 @@ class Settings:
     namespace_ttl: float = DEFAULT_NAMESPACE_TTL
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_stall: float = DEFAULT_MAX_STALL
-    fast_lane: bool = (
-        True  # the hot operation without connexion's layers (zitadel_mock.protocols.rest_operation)
-    )
 
     def control(self) -> ControlSettings:
         return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
@@ -84,7 +81,6 @@ class Settings:
         env[f"{ENV_PREFIX}NAMESPACE_TTL"] = str(self.namespace_ttl)
         env[f"{ENV_PREFIX}JOURNAL_SIZE"] = str(self.journal_size)
         env[f"{ENV_PREFIX}MAX_STALL"] = str(self.max_stall)
-        env[f"{ENV_PREFIX}FAST_LANE"] = "1" if self.fast_lane else ""
         return env
 
     @classmethod
@@ -106,7 +102,6 @@ class Settings:
             namespace_ttl=float(get(f"{ENV_PREFIX}NAMESPACE_TTL", DEFAULT_NAMESPACE_TTL)),
             journal_size=int(get(f"{ENV_PREFIX}JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE)),
             max_stall=float(get(f"{ENV_PREFIX}MAX_STALL", DEFAULT_MAX_STALL)),
-            fast_lane=bool(get(f"{ENV_PREFIX}FAST_LANE", "1")),
         )
 
 
@@ -145,23 +140,22 @@ class MockApp:
     5. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
        API and page, outside the control plane.
     6. ``RestControl``: every other request through the control plane's driver.
-    7. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
-    8. ``FastLane``: the operation (``POST`` on its path), compiled from the spec.
-    9. ``DocsOverlay`` (``/openapi.json`` for the Swagger UI) over connexion: the spec's other
-       paths, 404 and 405, the docs pages (and the operation under ``--no-fast-lane``).
+    7. ``RestOperation``, one per operation with a REST path: ``POST`` on that path, compiled
+       from the spec.
+    8. ``DocsOverlay``: ``/openapi.json`` for the Swagger UI.
+    9. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
+    10. connexion: the spec's other paths, 404 and 405, the docs pages.
     """
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
         self.control, watcher = build_control(service, settings)
-        operation = CompiledOperation()  # the operation's one path matcher, for 6 and 8
-        rest: ASGIApp = DocsOverlay(build_rest_app(service))
-        self.fast_lane: FastLane | None = None
-        if settings.fast_lane:
-            rest = self.fast_lane = FastLane(rest, service, operation)
-        self.rest: ASGIApp = ServeTokenEndpoint(rest, service)  # REST under the control plane
-        rest = RestControl(self.rest, self.control, ids=operation.ids)
+        routes = RestRoutes()  # the operations' REST paths, matched once per request (6 and 7)
+        self.rest: ASGIApp = with_rest_operations(  # REST under the control plane
+            DocsOverlay(ServeTokenEndpoint(build_rest_app(), service)), service, routes
+        )
+        rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
         rest = ByPath(rest, to=build_admin_app(self.control), when=for_admin)
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
         app = Cors(app, settings.cors_origins)

@@ -55,14 +55,6 @@ async def drop_connection(scope: Scope) -> None:
     await asyncio.sleep(0)  # let the server see the connection go before the app returns
 
 
-async def read_request(receive: Receive) -> None:
-    """Read the request body to its end (and forget it)."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect" or not message.get("more_body", False):
-            return
-
-
 async def client_gone(receive: Receive) -> None:
     """Return once the client has disconnected (what it still sends is read and forgotten)."""
     while (await receive())["type"] != "http.disconnect":

@@ -20,7 +20,8 @@ from zitadel_mock.control.driver import Held, Request, Sent, drive
 from zitadel_mock.control.journal import redact_target
 from zitadel_mock.control.plane import ControlPlane
 from zitadel_mock.domain.errors import MockError
-from zitadel_mock.protocols.connection import client_gone, drop_connection, read_request
+from zitadel_mock.protocols.body import discard_body
+from zitadel_mock.protocols.connection import client_gone, drop_connection
 from zitadel_mock.protocols.gateway import render_error
 
 MAX_CAPTURE: Final = 8192  # bytes of an error body read for the journal's code and message
@@ -128,7 +129,7 @@ class RestExchange:
         await client_gone(self.receive)
 
     async def close(self) -> None:
-        await read_request(self.receive)  # a body left unread would turn the close into a reset
+        await discard_body(self.receive)  # a body left unread would turn the close into a reset
         await drop_connection(self.scope)
 
     async def drop(self) -> None:
