@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import socket
 import struct
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from h2.errors import ErrorCodes
 
-from tests.conftest import PORTAL, WEB, LiveServer, raw_request, rotate_path, start_server
+from tests.conftest import (
+    PORTAL,
+    ROOT,
+    WEB,
+    LiveServer,
+    free_port,
+    raw_request,
+    rotate_path,
+    start_server,
+)
 from tests.support.h2client import H2Client
 from zitadel_proto.wire import METHOD_PATH
 
@@ -417,3 +430,77 @@ def test_connections_past_max_connections_are_closed_logged_and_freed_by_the_tim
     finally:
         for sock in hogs + extra:
             sock.close()
+
+
+# -- row 13: workers die with their supervisor ---------------------------------------------------
+
+
+def alive(pid: int) -> bool:
+    """The process runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def serve_on(port: int, *args: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "zitadel_mock", "serve", "--port", str(port), *args]
+    return subprocess.Popen(
+        [*command, "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {timeout} s")
+        time.sleep(0.05)
+
+
+def answers(port: int) -> bool:
+    try:
+        return httpx.post(
+            f"http://127.0.0.1:{port}{REST}", headers=JSON_AUTH, json={}, timeout=2
+        ).is_success
+    except httpx.TransportError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_with_a_killed_supervisor_and_the_port_is_free_again() -> None:
+    port = free_port()
+    supervisor = serve_on(port, "--workers", "2")
+    workers: list[int] = []
+    try:
+        wait_for(lambda: answers(port), "serving")
+        workers = [pid for pid in children(supervisor.pid) if alive(pid)]
+        assert len(workers) >= 2
+        supervisor.kill()  # SIGKILL: no handler runs, nothing is passed on by the supervisor
+        supervisor.wait()
+        wait_for(lambda: not any(alive(pid) for pid in workers), "gone (orphaned workers)")
+        assert not answers(port)
+        again = serve_on(port, "--workers", "2")
+        try:
+            wait_for(lambda: answers(port), "serving again")
+            assert again.poll() is None
+        finally:
+            os.killpg(again.pid, signal.SIGTERM)
+            again.wait(30)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+        for pid in workers:  # orphans, if the check failed
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
