@@ -28,6 +28,11 @@ from zitadel_mock.server.limits import ServerLimits
 from zitadel_mock.server.sniff import SniffingProtocol
 
 PR_SET_PDEATHSIG: Final = 1
+# The state file the workers share, as the app's settings name it, and the pin zitadel_mock.state
+# reads: the file's device and inode as the supervisor saw it, so that no worker (a restarted one
+# included) opens a file put at that path later as if it were the same state.
+STATE_ENV: Final = "ZITADEL_MOCK_STATE"
+PIN_ENV: Final = "ZITADEL_MOCK_STATE_PIN"
 PARENT_POLL: Final = 1.0  # seconds, where the kernel cannot watch the parent for us
 
 log = logging.getLogger("uvicorn.error")
@@ -125,6 +130,12 @@ def serve_workers(
     """Serve ``workers`` processes on one port; each calls ``factory`` (``module:function``) to
     build its app, with ``env`` in its environment."""
     os.environ.update(env)
+    pinned: int | None = None
+    if state := env.get(STATE_ENV):
+        # Held open while the workers run, so that the inode cannot be reused by a new file.
+        pinned = os.open(state, os.O_RDONLY)  # the supervisor created it before
+        st = os.fstat(pinned)
+        os.environ[PIN_ENV] = f"{st.st_dev}:{st.st_ino}:{os.path.abspath(state)}"
     config = _config(
         factory,
         host,
@@ -140,3 +151,5 @@ def serve_workers(
         uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
+        if pinned is not None:
+            os.close(pinned)
