@@ -20,6 +20,11 @@ from uvicorn.server import ServerState
 from zitadel_mock.server.limits import Slot, limit_log, port_state
 
 REASONS: Final = {414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
+# After a refusal the rest of the request is read and dropped for a moment (as Go's net/http
+# does before it closes): closing with unread input makes the kernel send RST, and the client
+# may lose the answer. At most this long and this much.
+LINGER: Final = 1.0
+LINGER_BYTES: Final = 16 << 20
 
 
 class HeadTooLargeError(Exception):
@@ -56,6 +61,8 @@ class Http1Protocol(HttpToolsProtocol):
         self.header_bytes = 0
         self.header_count = 0
         self.head_timer: asyncio.TimerHandle | None = None
+        self.refused = False
+        self.discard_left = LINGER_BYTES
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
@@ -65,6 +72,11 @@ class Http1Protocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            self.discard_left -= len(data)
+            if self.discard_left <= 0:
+                self.transport.close()
+            return
         self._unset_keepalive_if_required()
         if self.in_head:
             self.head_raw += len(data)
@@ -104,8 +116,13 @@ class Http1Protocol(HttpToolsProtocol):
         head.append(b"content-type: text/plain; charset=utf-8\r\n")
         head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(text))
         self.transport.write(b"".join(head) + text)
-        self.transport.close()
         self.in_head = False
+        self.refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER, self.transport.close)
+        else:
+            self.transport.close()
 
     # -- parser callbacks ---------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ class ServerLimits:
     # Frames a peer makes us answer (PING, SETTINGS) while it reads nothing: GOAWAY
     # ENHANCE_YOUR_CALM past the count or once unread output passes max_output_buffer.
     max_queued_control_frames: int = 1000
-    max_output_buffer: int = 4 << 20
+    max_output_buffer: int = 16 << 20
     # Timeouts: the first request head (HTTP/1.1) or the preface (HTTP/2) must arrive within
     # header_timeout, and so must every later HTTP/1.1 head once begun; an HTTP/1.1 connection
     # with no request closes after keep_alive_timeout, an HTTP/2 one with no stream after

@@ -7,6 +7,7 @@ marked ``fuzz`` at the sizes the issue reported.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import signal
@@ -32,6 +33,7 @@ from tests.conftest import (
     start_server,
 )
 from tests.support.h2client import H2Client
+from zitadel_mock.server.limits import ServerLimits
 from zitadel_proto.wire import METHOD_PATH
 
 REST = rotate_path(PORTAL, WEB)
@@ -504,3 +506,20 @@ def test_workers_die_with_a_killed_supervisor_and_the_port_is_free_again() -> No
         for pid in workers:  # orphans, if the check failed
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+# -- the settings ---------------------------------------------------------------------------------
+
+
+def test_every_limit_is_a_setting_read_from_the_environment() -> None:
+    defaults = ServerLimits()
+    env = {
+        name: str(float(value) * 2).removesuffix(".0") for name, value in defaults.to_env().items()
+    }
+    doubled = ServerLimits.from_env(env)
+    for field in dataclasses.fields(ServerLimits):
+        assert getattr(doubled, field.name) == getattr(defaults, field.name) * 2, field.name
+    with pytest.raises(ValueError, match="MAX_HEADER_BYTES"):
+        ServerLimits.from_env({"ZITADEL_MOCK_LIMIT_MAX_HEADER_BYTES": "lots"})
+    with pytest.raises(ValueError, match="positive"):
+        ServerLimits.from_env({"ZITADEL_MOCK_LIMIT_HEADER_TIMEOUT": "0"})

@@ -259,3 +259,26 @@ def test_a_full_disk_keeps_memory_bounded_and_answers_200_or_503(small_disk: Pat
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         live.stop()
+
+
+def test_a_live_server_answers_503_code_14_for_an_immutable_state_file_and_lives_on(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.db"
+    live = start_server("--workers", "2", "--state", str(state))
+    try:
+        assert live.rotate().status_code == 200
+        undo = immutable(state)
+        try:
+            answers = []
+            for _ in range(10):  # fresh connections reach both workers
+                with httpx.Client(base_url=live.url, timeout=10) as client:
+                    answers.append(client.post(PATH, headers=AUTH, json={}))
+            assert {(a.status_code, code(a)) for a in answers} == {(503, 14)}
+            assert "read-only or immutable" in live.stderr()
+            assert live.process.poll() is None  # no SIGBUS, no crash loop
+        finally:
+            undo()
+        assert live.rotate().status_code == 200
+    finally:
+        live.stop()
