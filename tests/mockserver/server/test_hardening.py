@@ -222,7 +222,9 @@ def test_many_requests_with_huge_headers_leave_memory_bounded(small: LiveServer)
     request = head("/", [("x-pad", "p" * size)])
     for _ in range(count):
         assert status_of(raw_request(small.port, request)) == 431
-    assert rss_kib(small) - before < 64 << 10  # KiB: well under the 650 MB of the report
+    after = rss_kib(small)
+    print(f"FIGURE row 3: {count} x {size} B header -> 431; RSS {before} -> {after} KiB")
+    assert after - before < 64 << 10  # KiB: well under the 650 MB of the report
     probe(small)
 
 
@@ -284,6 +286,7 @@ def test_streams_past_max_total_buffer_together_are_refused_and_memory_stays_bou
         assert count - total // each <= refused < count
         probe(small)
         grown = rss_kib(small) - before
+        print(f"FIGURE row 5: {count} streams x {each} B, {refused} refused; RSS +{grown} KiB")
     finally:
         for client in clients:
             client.close()
@@ -326,6 +329,7 @@ def test_a_ping_flood_from_a_peer_that_never_reads_ends_in_goaway_enhance_your_c
     goaways = [payload for kind, payload in frames(answer) if kind == GOAWAY_TYPE]
     assert goaways, "no GOAWAY"
     assert struct.unpack(">I", goaways[-1][4:8])[0] == ErrorCodes.ENHANCE_YOUR_CALM
+    print(f"FIGURE row 6: {sent} B of PING sent before the server stopped; RSS +{grown} KiB")
     assert grown < 32 << 10  # KiB
     assert "limit max_queued_control_frames hit" in small.stderr() or (
         "limit max_output_buffer hit" in small.stderr()

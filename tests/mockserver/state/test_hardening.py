@@ -251,6 +251,7 @@ def test_a_full_disk_keeps_memory_bounded_and_answers_200_or_503(small_disk: Pat
                 rss.append(rss_kib(live))
         assert set(statuses) <= {200, 503}, statuses
         # kept, the second round's 300 entries alone would be 18 MB more
+        print(f"FIGURE row 16: answers {statuses}; RSS after each half {rss} KiB")
         assert rss[1] - rss[0] < 6 << 10, f"RSS {rss} KiB; answers {statuses}"
         assert "dropped" in live.stderr()
         filler.unlink()
