@@ -430,6 +430,7 @@ def test_connections_past_max_connections_are_closed_logged_and_freed_by_the_tim
     try:
         extra = hold_connections(timeouts.port, count - cap)
         assert all(closed_by_server(sock) for sock in extra)
+        print(f"FIGURE row 7: {len(extra)} connections past a cap of {cap} closed")
         assert "limit max_connections hit" in timeouts.stderr()
         assert all(closed_by_server(sock) for sock in hogs)  # the header timeout
         probe(timeouts)
