@@ -253,8 +253,9 @@ def test_a_full_disk_keeps_memory_bounded_and_answers_200_or_503(small_disk: Pat
         assert set(statuses) <= {200, 503}, statuses
         mean_ms = (time.perf_counter() - started) * 1000 / sum(statuses.values())
         print(f"FIGURE row 16: answers {statuses} ({mean_ms:.2f} ms each); RSS by round {rss} KiB")
-        # kept, every round's 300 entries would add 18 MB; bounded, it levels off
-        assert rss[-1] - rss[1] < 6 << 10, f"RSS {rss} KiB; answers {statuses}"
+        # kept, every round's 300 entries would add 18 MB (36 MB from round 2 to 4); bounded, it
+        # levels off
+        assert rss[-1] - rss[1] < 12 << 10, f"RSS {rss} KiB; answers {statuses}"
         assert "dropped" in live.stderr()
         filler.unlink()
         assert live.rotate().status_code == 200  # space again: it commits again
