@@ -139,6 +139,11 @@ BODY_TOO_LARGE = Row(
     "body_too_large", Code.INVALID_ARGUMENT, "request body is larger than {limit} bytes"
 )
 STATE_BUSY = Row("state_busy", Code.UNAVAILABLE, "the mock's state is busy, retry the request")
+STATE_LOST = Row(
+    "state_lost",
+    Code.UNAVAILABLE,
+    "the mock's state file was deleted, replaced or cannot be written; restart the mock",
+)
 INTERNAL = Row("internal", Code.INTERNAL, "internal error in the mock: {reason}")
 
 # Answers for forced codes that ZITADEL's table has no row for (Prefer: code=503, ...). The texts
@@ -245,6 +250,7 @@ CATALOGUE: Final[tuple[Row, ...]] = (
     ROUTE_NOT_FOUND,
     BODY_TOO_LARGE,
     STATE_BUSY,
+    STATE_LOST,
     INTERNAL,
     QUOTA_EXHAUSTED,
     CANCELLED,

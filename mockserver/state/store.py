@@ -9,8 +9,11 @@ Every table carries a namespace column; the default namespace is ``""``.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +39,15 @@ T = TypeVar("T")
 SCHEMA_VERSION: Final = 1
 BUSY_TIMEOUT_MS: Final = 1000
 APPLICATION_ID: Final = 0x5A4D4F43  # "ZMOC": marks a file as this mock's state
+# ``dev:ino:path`` of the state file as the supervisor opened it, set by
+# zitadel_mock.server.serving.serve_workers for its workers: a worker never opens another file
+# at that path (one deleted or replaced since), which would be a second truth.
+PIN_ENV: Final = "ZITADEL_MOCK_STATE_PIN"
+IDENTITY_CHECK_EVERY: Final = (
+    0.25  # seconds between two checks on the read path; every write checks
+)
+
+log = logging.getLogger("zitadel_mock.state")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS orgs (
@@ -58,7 +70,24 @@ CREATE TABLE IF NOT EXISTS tokens (
 
 
 class StateFileError(RuntimeError):
-    """A state file that cannot be used: corrupt, foreign, or from a newer schema."""
+    """A state file that cannot be used: corrupt, foreign, from a newer schema, or not the file
+    the other workers use."""
+
+
+def file_identity(path: str) -> tuple[int, int]:
+    """(device, inode) of ``path``; OSError if it is gone."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def pinned_identity(path: str) -> tuple[int, int] | None:
+    """The identity :data:`PIN_ENV` gives ``path``, if it names that path."""
+    pin = os.environ.get(PIN_ENV, "")
+    dev, _, rest = pin.partition(":")
+    ino, _, pinned_path = rest.partition(":")
+    if not pinned_path or os.path.abspath(pinned_path) != os.path.abspath(path):
+        return None
+    return int(dev), int(ino)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +123,92 @@ class Store:
         self._busy_timeout_ms = busy_timeout_ms
         self._lock = threading.RLock()
         self._cache = ReadCache(shared=self.path is not None)
+        self._lost: str | None = None  # why this store no longer answers (sticky)
+        self._identity: tuple[int, int] | None = None
+        self._checked_at = 0.0
+        self._read_only = False
+        if self.path is not None:
+            self._refuse_a_second_truth(self.path)
         self._db = self._open()
+        if self.path is not None:
+            try:
+                self._identity = file_identity(self.path)
+            except OSError as exc:
+                self._db.close()
+                raise StateFileError(f"the state file {self.path} went away: {exc}") from None
+
+    @staticmethod
+    def _refuse_a_second_truth(path: str) -> None:
+        pinned = pinned_identity(path)
+        if pinned is None:
+            return
+        try:
+            current: tuple[int, int] | None = file_identity(path)
+        except OSError:
+            current = None
+        if current != pinned:
+            what = "was deleted" if current is None else "was replaced"
+            raise StateFileError(
+                f"the state file {path} {what} since the mock started; not opening a second state"
+            )
+
+    # -- one truth or none -----------------------------------------------------------------
+
+    def check_file(self, force: bool = True) -> None:
+        """Raise STATE_LOST if the state file was deleted or replaced since it was opened (then
+        for good, logged once). Without ``force`` it checks at most every
+        :data:`IDENTITY_CHECK_EVERY` seconds."""
+        if self._lost is not None:
+            raise MockError(errors.STATE_LOST)
+        if self._identity is None or self.path is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._checked_at < IDENTITY_CHECK_EVERY:
+            return
+        self._checked_at = now
+        try:
+            same = file_identity(self.path) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            self.lose(f"the state file {self.path} was deleted or replaced while serving")
+
+    def lose(self, reason: str) -> None:
+        """Stop answering from this state for good: every call is STATE_LOST from now on."""
+        if self._lost is None:
+            self._lost = reason
+            log.error("%s; every request is answered UNAVAILABLE until a restart", reason)
+        raise MockError(errors.STATE_LOST)
+
+    @property
+    def lost(self) -> str | None:
+        return self._lost
+
+    def check_writable(self) -> None:
+        """Raise STATE_LOST (logged once per spell) while the state file or its WAL files are
+        read-only or immutable: a write would fail part-way, or fault on the mapped WAL index
+        (SIGBUS), instead of being refused. Cleared once they are writable again."""
+        if self.path is None:
+            return
+        blocked = [
+            name
+            for name in (self.path, self.path + "-wal", self.path + "-shm")
+            if not os.access(name, os.W_OK) and os.path.exists(name)
+        ]
+        if not blocked:
+            if self._read_only:
+                self._read_only = False
+                log.warning("the state file %s is writable again", self.path)
+            return
+        if not self._read_only:
+            self._read_only = True
+            log.error(
+                "the state file %s is read-only or immutable (%s); changes are answered"
+                " UNAVAILABLE",
+                self.path,
+                ", ".join(blocked),
+            )
+        raise MockError(errors.STATE_LOST)
 
     def _open(self) -> sqlite3.Connection:
         target = self.path if self.path is not None else ":memory:"
@@ -102,8 +216,12 @@ class Store:
             db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StateFileError(f"cannot open the state file {target}: {exc}") from None
+        if self.path is not None and os.path.exists(target) and not os.access(target, os.W_OK):
+            db.close()
+            raise StateFileError(f"{target} is read-only or immutable; the mock must write it")
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            db.execute("PRAGMA mmap_size = 0")  # no mapped pages of the file: I/O errors, no SIGBUS
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
@@ -162,6 +280,8 @@ class Store:
         """One write transaction under the process lock. ``keeps_cache``: the caller changes
         nothing that :meth:`cached` reads may hold (see :mod:`zitadel_mock.state.readcache`)."""
         with self._lock:
+            self.check_file()
+            self.check_writable()
             try:
                 with self._write(self._db):
                     yield self._db
@@ -173,6 +293,7 @@ class Store:
     def read(self) -> Iterator[sqlite3.Connection]:
         """The connection for reads, under the process lock; database failures are STATE_BUSY."""
         with self._lock:
+            self.check_file(force=False)
             try:
                 yield self._db
             except sqlite3.Error as exc:
@@ -181,6 +302,7 @@ class Store:
     def cached(self, key: Hashable, read: Callable[[sqlite3.Connection], T]) -> T:
         """``read(db)``, or what it returned before if the cached state has not changed since."""
         with self._lock:  # as read(), without a context manager: this runs on every request
+            self.check_file(force=False)
             try:
                 return self._cache.get(self._db, key, lambda: read(self._db))
             except sqlite3.Error as exc:
