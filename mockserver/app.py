@@ -28,6 +28,8 @@ from zitadel_mock.domain.client_secrets import (
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.service import SecretService
+from zitadel_mock.protocols.connect import ConnectApp, is_v2_path
+from zitadel_mock.protocols.connect_grpc import ConnectGrpc
 from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
@@ -153,6 +155,10 @@ class MockApp:
         )  # what the gRPC adapter calls (zitadel_mock.control.plane)
         self.rest: ASGIApp = controlled
         self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service), self.control)
+        # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike.
+        self.connect: ASGIApp = ConnectApp(
+            service, self.control, ConnectGrpc(service, self.control), settings.cors_origins
+        )
         self._any_origin = "*" in settings.cors_origins
         self._origins = {o.encode() for o in settings.cors_origins}
 
@@ -162,6 +168,9 @@ class MockApp:
             return
         scope = keep_encoded_slashes(scope)
         remember_connection(scope, send)
+        if is_v2_path(scope["path"]):
+            await self.connect(scope, receive, send)
+            return
         headers = dict(scope["headers"])
         app = self.rest if wire_of(headers.get(b"content-type")) is None else self.grpc
         origin = headers.get(b"origin")

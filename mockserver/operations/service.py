@@ -77,7 +77,13 @@ class SecretService:
             raise MockError(errors.NO_PROJECT_PERMISSION)
         return Caller(principal, org_id)
 
-    def _write_contexts(self, principal: Principal, org_id: str, ns: str) -> set[str]:
+    def _write_contexts(
+        self,
+        principal: Principal,
+        org_id: str,
+        ns: str,
+        no_permission: errors.Row = errors.NO_PERMISSION,
+    ) -> set[str]:
         """The contexts in which the caller holds project.app.write in ``org_id``.
 
         ``""`` stands for a global grant (instance or org membership); a project id for a grant
@@ -99,7 +105,7 @@ class SecretService:
             if ROLES.get(role, False)
         }
         if not contexts:
-            raise MockError(errors.NO_PERMISSION)
+            raise MockError(no_permission)
         return contexts
 
     def rotate(self, caller: Caller, project_id: str, app_id: str, ns: str = "") -> Regenerated:
@@ -129,3 +135,57 @@ class SecretService:
         if app is None or app.type is not AppType.OIDC or app.secret_hash is None:
             return False
         return SecretHash(app.secret_hash).matches(secret)
+
+    # -- the steps v2 and v2beta add (ZITADEL-v2.md section 4) -----------------------------
+
+    def authenticate(self, authorization: str | None, ns: str = "") -> Principal:
+        """Rows 3 to 5: the header, ``Bearer `` exactly once, a known unexpired token."""
+        if not authorization:
+            raise MockError(errors.AUTH_HEADER_MISSING)
+        parts = authorization.split(BEARER_PREFIX)
+        if len(parts) != 2:
+            raise MockError(errors.INVALID_AUTH_HEADER)
+        principal = self.store.principal(token_digest(parts[1]), ns)
+        if principal is None or (
+            principal.expires_at is not None and principal.expires_at <= self.clock()
+        ):
+            raise MockError(errors.TOKEN_INVALID)
+        return principal
+
+    def authenticate_in_org(
+        self, authorization: str | None, org_header: str | None, ns: str = ""
+    ) -> Principal:
+        """Rows 3 to 7 of v2: the token, then ``x-zitadel-orgid`` (else the token's org) must
+        name an existing org. No permission is checked here (``authenticated``)."""
+        principal = self.authenticate(authorization, ns)
+        if not self.store.org_exists(org_header or principal.org_id, ns):
+            raise MockError(errors.ORG_NOT_FOUND)
+        return principal
+
+    def find_app(self, project_id: str, app_id: str, ns: str = "") -> tuple[AppType, str] | None:
+        """The app's type and owning org, looked up with no org filter (resource owner "")."""
+        return self.store.app_owner(project_id, app_id, ns)
+
+    def check_app_permission(
+        self, principal: Principal, app_org: str, project_id: str, ns: str = ""
+    ) -> None:
+        """Rows 11 to 13: ``project.app.write`` in the app's own org, for its project."""
+        contexts = self._write_contexts(principal, app_org, ns, errors.V2_NO_PERMISSION)
+        if "" not in contexts and project_id not in contexts:
+            raise MockError(errors.V2_NO_RESOURCE_PERMISSION)
+
+    def rotate_app(
+        self,
+        project_id: str,
+        app_id: str,
+        ns: str = "",
+        missing: errors.Row = errors.V2_APP_NOT_FOUND,
+    ) -> Regenerated:
+        """The new secret for any app type: generated, hashed, committed, returned once."""
+        secret = self.generator.generate()
+        rotation = self.store.rotate_app(
+            project_id, app_id, SecretHash.of(secret).encoded, self.clock(), ns=ns
+        )
+        if rotation is None:  # removed between the lookup and the rotation
+            raise MockError(missing)
+        return Regenerated(secret, rotation.sequence, rotation.change_date, rotation.resource_owner)
