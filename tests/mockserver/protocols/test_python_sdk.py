@@ -7,19 +7,25 @@ users do and checks the outcome at the token endpoint or in the SDK's own ``ApiE
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from zitadel_client.exceptions import ApiError
-from zitadel_client.models.application_service_generate_client_secret_request import (
-    ApplicationServiceGenerateClientSecretRequest,
-)
-from zitadel_client.models.beta_app_service_regenerate_client_secret_request import (
-    BetaAppServiceRegenerateClientSecretRequest,
-)
-from zitadel_client.zitadel import Zitadel
+from authlib.deprecate import AuthlibDeprecationWarning
+
+with warnings.catch_warnings():
+    # The SDK imports authlib.jose, which warns on import and forces its warnings to "always".
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from zitadel_client.exceptions import ApiError
+    from zitadel_client.models.application_service_generate_client_secret_request import (
+        ApplicationServiceGenerateClientSecretRequest,
+    )
+    from zitadel_client.models.beta_app_service_regenerate_client_secret_request import (
+        BetaAppServiceRegenerateClientSecretRequest,
+    )
+    from zitadel_client.zitadel import Zitadel
 
 from tests.conftest import BACKEND, PORTAL, WEB, LiveServer, start_server
 
