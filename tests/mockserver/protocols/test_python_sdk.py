@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
 
 with warnings.catch_warnings():
     # The SDK imports authlib.jose, which warns on import and forces its warnings to "always".
