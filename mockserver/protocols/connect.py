@@ -73,6 +73,10 @@ COMMON: Final = ((b"x-robots-tag", b"none"),)
 ENCODINGS: Final = frozenset({"gzip", "identity"})
 
 
+def api_of(path: str) -> str:
+    return "v2beta" if path.startswith(V2BETA_PREFIX) else "v2"
+
+
 def is_v2_path(path: str) -> bool:
     return path.startswith(PREFIXES)
 
@@ -312,6 +316,7 @@ class ConnectApp:
             path=scope["path"],
             headers=_pairs(scope),
             operation=False,
+            api=api_of(scope["path"]),
         )
         try:
             await read_limited(receive)
@@ -367,6 +372,7 @@ class ConnectApp:
             project_id=fields.project_id if fields else None,
             app_id=fields.application_id if fields else None,
             operation=message is not None,
+            api=operation.api.value,
         )
         note: str | None = None
         try:

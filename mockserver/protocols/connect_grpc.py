@@ -27,7 +27,7 @@ from zitadel_mock.domain.errors import Code, MockError
 from zitadel_mock.operations.generate_client_secret import SecretOperation, run
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.protocols.connect import canonical_type, first_values, http_date, request_id
-from zitadel_mock.protocols.connect_codec import decode_json, decode_proto
+from zitadel_mock.protocols.connect_codec import decode_json, decode_proto, success_json
 from zitadel_mock.protocols.grpc_app import speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
 from zitadel_mock.protocols.grpc_frames import ClientGoneError, read_message
@@ -108,6 +108,7 @@ class ConnectGrpc:
             project_id=fields.project_id if fields else None,
             app_id=fields.application_id if fields else None,
             operation=message is not None,
+            api=operation.api.value,
         )
         note: str | None = None
         try:
@@ -120,7 +121,7 @@ class ConnectGrpc:
                     async with asyncio.timeout_at(deadline):
                         if call.delay_ms:
                             await asyncio.sleep(call.delay_seconds)
-                        exchange = _Exchange(scope, receive, answer, operation, headers)
+                        exchange = _Exchange(scope, receive, answer, operation, headers, as_json)
                         note = await self._answer(call, exchange, message)
                 except TimeoutError:
                     await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
@@ -158,7 +159,12 @@ class ConnectGrpc:
                 org_header=headers.get("x-zitadel-orgid"),
                 ns=call.ns,
             )
-            reply = Reply(Code.OK, payload=operation.response(result).SerializeToString())
+            payload = (
+                success_json(result)
+                if exchange.as_json
+                else operation.response(result).SerializeToString()
+            )
+            reply = Reply(Code.OK, payload=payload)
         except MockError as error:
             reply = error_reply(error)
         except Exception as exc:
@@ -185,6 +191,7 @@ class _Exchange:
     answer: _Answer
     operation: SecretOperation
     headers: dict[str, str]
+    as_json: bool
 
 
 class _Answer:
