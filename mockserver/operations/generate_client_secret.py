@@ -106,7 +106,6 @@ class SecretOperation:
     oneof_row: Row | None
     fields_of: Callable[[Message], SecretRequest]
     lookup: Callable[[tuple[AppType, str] | None, SecretRequest], str]
-    missing: Row  # the row of an app that disappears between lookup and rotation
     # Forced outcomes name v1's rows (Prefer: code=404); this call answers its own instead.
     forced: Mapping[Row, Row] = field(default_factory=dict)
 
@@ -138,7 +137,6 @@ V2: Final = SecretOperation(
     oneof_row=None,
     fields_of=_v2_request,
     lookup=_v2_lookup,
-    missing=errors.V2_APP_NOT_FOUND,
     forced={
         errors.APP_NOT_FOUND: errors.V2_APP_NOT_FOUND,
         errors.APP_NOT_OIDC: errors.V2_INVALID_ID_LENGTH,
@@ -160,7 +158,6 @@ V2BETA: Final = SecretOperation(
     oneof_row=errors.V2BETA_APP_TYPE_REQUIRED,
     fields_of=_v2beta_request,
     lookup=_v2beta_lookup,
-    missing=errors.APP_NOT_FOUND,
     forced={
         errors.INVALID_ID_LENGTH: errors.V2BETA_INVALID_ID_LENGTH,
         errors.NO_PERMISSION: errors.V2_NO_PERMISSION,
@@ -193,7 +190,9 @@ def run(
     principal = service.authenticate_in_org(authorization, org_header, ns)
     request = operation.fields_of(message)
     validate(operation, request)
-    found = service.find_app(request.project_id, request.application_id, ns)
-    app_org = operation.lookup(found, request)
-    service.check_app_permission(principal, app_org, request.project_id, ns)
-    return service.rotate_app(request.project_id, request.application_id, ns, operation.missing)
+
+    def check(found: tuple[AppType, str] | None) -> None:
+        app_org = operation.lookup(found, request)  # row 10
+        service.check_app_permission(principal, app_org, request.project_id, ns)  # rows 11-13
+
+    return service.rotate_app(request.project_id, request.application_id, check, ns)

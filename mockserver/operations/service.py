@@ -9,6 +9,7 @@ them in between. Time and randomness come in from outside.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -162,10 +163,6 @@ class SecretService:
             raise MockError(errors.ORG_NOT_FOUND)
         return principal
 
-    def find_app(self, project_id: str, app_id: str, ns: str = "") -> tuple[AppType, str] | None:
-        """The app's type and owning org, looked up with no org filter (resource owner "")."""
-        return self.store.app_owner(project_id, app_id, ns)
-
     def check_app_permission(
         self, principal: Principal, app_org: str, project_id: str, ns: str = ""
     ) -> None:
@@ -178,14 +175,20 @@ class SecretService:
         self,
         project_id: str,
         app_id: str,
+        check: Callable[[tuple[AppType, str] | None], None],
         ns: str = "",
-        missing: errors.Row = errors.V2_APP_NOT_FOUND,
     ) -> Regenerated:
-        """The new secret for any app type: generated, hashed, committed, returned once."""
-        secret = self.generator.generate()
+        """Rows 10 to 13 through ``check`` (given the app's type and org, or None), then the
+        new secret: generated only once the checks passed, hashed, committed, returned once."""
+        secret: list[str] = []
+
+        def new_hash() -> str:
+            secret.append(self.generator.generate())
+            return SecretHash.of(secret[0]).encoded
+
         rotation = self.store.rotate_app(
-            project_id, app_id, SecretHash.of(secret).encoded, self.clock(), ns=ns
+            project_id, app_id, new_hash, self.clock(), check=check, ns=ns
         )
-        if rotation is None:  # removed between the lookup and the rotation
-            raise MockError(missing)
-        return Regenerated(secret, rotation.sequence, rotation.change_date, rotation.resource_owner)
+        return Regenerated(
+            secret[0], rotation.sequence, rotation.change_date, rotation.resource_owner
+        )

@@ -12,7 +12,7 @@ operation (:mod:`zitadel_mock.operations.generate_client_secret`) under the cont
 from __future__ import annotations
 
 import asyncio
-import base64
+import contextlib
 import email.utils
 import gzip
 import logging
@@ -20,6 +20,7 @@ import os
 import time
 import zlib
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Final
 
@@ -102,9 +103,9 @@ def first_values(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 def request_id() -> bytes:
-    """A 20-character xid ([0-9a-v]) as ZITADEL's request-details interceptor sets it."""
-    raw = int(time.time()).to_bytes(4, "big") + os.urandom(8)
-    return base64.b32hexencode(raw).rstrip(b"=").lower()
+    """20 characters of [0-9a-v], the shape of the xid ZITADEL's request-details interceptor
+    sets (random here: nothing reads an xid's time or machine parts)."""
+    return os.urandom(10).hex().encode()
 
 
 _DATE: list[object] = [0, b""]
@@ -181,6 +182,14 @@ def negotiate(headers: dict[str, str]) -> Negotiated:
             reason = f"strconv.ParseInt: parsing {go_quote(raw)}: invalid syntax"
             raise MockError(errors.CONNECT_BAD_TIMEOUT, reason=reason) from None
     return Negotiated(request_gzip, response_gzip, timeout)
+
+
+_NO_DEADLINE: Final = contextlib.nullcontext()
+
+
+def within(deadline: float | None) -> AbstractAsyncContextManager[object]:
+    """``asyncio.timeout_at(deadline)``, or nothing at all when there is no deadline."""
+    return _NO_DEADLINE if deadline is None else asyncio.timeout_at(deadline)
 
 
 def go_quote(value: str) -> str:
@@ -351,7 +360,7 @@ class ConnectApp:
             exchange.compress = negotiated.response_gzip
             if negotiated.timeout is not None:
                 deadline = asyncio.get_running_loop().time() + negotiated.timeout
-            async with asyncio.timeout_at(deadline):
+            async with within(deadline):
                 body = await read_limited(exchange.receive)
                 if body is None:
                     raise MockError(errors.CONNECT_TOO_LARGE, limit=str(MAX_BODY_BYTES))
@@ -382,7 +391,7 @@ class ConnectApp:
                 await responder.error(call.error)
             else:
                 try:
-                    async with asyncio.timeout_at(deadline):
+                    async with within(deadline):
                         note = await self._decide(call, exchange, message)
                 except TimeoutError:
                     await responder.error(MockError(errors.DEADLINE_EXCEEDED))

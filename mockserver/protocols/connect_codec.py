@@ -104,6 +104,16 @@ def _position(text: str, at: int) -> str:
     return f"(line {line}:{column})"
 
 
+class _Where:
+    """Where a key sits in the text, as Go's ``(line L:C)``; worked out only for a message."""
+
+    def __init__(self, text: str, key: str) -> None:
+        self.text, self.key = text, key
+
+    def __str__(self) -> str:
+        return _position(self.text, max(self.text.find(json.dumps(self.key)), 0))
+
+
 def _reject_constant(name: str) -> None:
     raise ValueError(name)
 
@@ -138,9 +148,19 @@ def decode_json(operation: SecretOperation, data: bytes) -> Message:
     return _fill(operation, text, document)
 
 
+_FIELDS: dict[type[Message], dict[str, FieldDescriptor]] = {}
+
+
+def _fields_by_name(message_type: type[Message]) -> dict[str, FieldDescriptor]:
+    """Both spellings of every field (``applicationId``, ``application_id``), built once."""
+    if message_type not in _FIELDS:
+        fields: list[FieldDescriptor] = list(message_type.DESCRIPTOR.fields)  # type: ignore[arg-type]
+        _FIELDS[message_type] = {f.json_name: f for f in fields} | {f.name: f for f in fields}
+    return _FIELDS[message_type]
+
+
 def _fill(operation: SecretOperation, text: str, pairs: list[tuple[str, Any]]) -> Message:
-    descriptor = operation.request_type.DESCRIPTOR
-    by_name = {f.json_name: f for f in descriptor.fields} | {f.name: f for f in descriptor.fields}
+    by_name = _fields_by_name(operation.request_type)
     message = operation.request_type()
     seen_numbers: set[int] = set()
     seen_oneofs: set[str] = set()
@@ -148,7 +168,7 @@ def _fill(operation: SecretOperation, text: str, pairs: list[tuple[str, Any]]) -
         fd = by_name.get(key)
         if fd is None:
             continue  # DiscardUnknown
-        where = _position(text, max(text.find(json.dumps(key)), 0))
+        where = _Where(text, key)
         if fd.number in seen_numbers:
             raise _unmarshal_error(operation, f"{where}: duplicate field {json.dumps(key)}")
         seen_numbers.add(fd.number)

@@ -306,40 +306,39 @@ class Store:
 
     # -- the v2 rotation (ZITADEL-v2.md section 4) -----------------------------------------
 
-    def app_owner(self, project_id: str, app_id: str, ns: str = "") -> tuple[AppType, str] | None:
-        """The type and owning org of the app ``app_id`` in ``project_id``, whatever org asks."""
-        with self.read() as db:
-            row = db.execute(
-                "SELECT a.type, p.org_id FROM apps a JOIN projects p"
-                " ON p.ns = a.ns AND p.id = a.project_id"
-                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
-                (ns, app_id, project_id),
-            ).fetchone()
-        return (AppType(row[0]), str(row[1])) if row else None
-
     def rotate_app(
-        self, project_id: str, app_id: str, secret_hash: str, now: datetime, *, ns: str = ""
-    ) -> Rotation | None:
-        """Replace the secret hash of any app type, bump the project's sequence, atomically.
+        self,
+        project_id: str,
+        app_id: str,
+        new_hash: Callable[[], str],
+        now: datetime,
+        *,
+        check: Callable[[tuple[AppType, str] | None], None],
+        ns: str = "",
+    ) -> Rotation:
+        """Look the app up in any org, let ``check`` refuse it, then store ``new_hash()`` and
+        bump the project's sequence, all in one transaction.
 
-        No org filter and no type check: v2's command has neither. None if the app is gone.
+        ``check`` gets the app's type and owning org (None when the app or its project is
+        unknown) and raises to refuse; nothing is written then. No type check of its own: v2's
+        command has none.
         """
         with self.transaction(keeps_cache=True) as db:
             row = db.execute(
-                "SELECT p.sequence, p.changed_us, p.org_id FROM apps a JOIN projects p"
+                "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a JOIN projects p"
                 " ON p.ns = a.ns AND p.id = a.project_id"
                 " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
                 (ns, app_id, project_id),
             ).fetchone()
-            if row is None:
-                return None
-            sequence, changed_us, org_id = row
+            check((AppType(row[0]), str(row[1])) if row else None)
+            assert row is not None  # check refuses an unknown app
+            _, org_id, sequence, changed_us = row
             micros = max(to_micros(now), changed_us + 1)
             db.execute(
                 "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
                 (sequence + 1, micros, ns, project_id),
             )
             db.execute(
-                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
+                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (new_hash(), ns, app_id)
             )
         return Rotation(sequence + 1, from_micros(micros), str(org_id))
