@@ -416,6 +416,19 @@ INSTANCE_BLOCKED = Row(
     "LIMITS-molsj",
     i18n_key="Errors.Limits.Instance.Blocked",
 )
+# Row 6, reachable only as forced outcomes: tokens the mock's fixtures cannot describe
+# (impersonation tokens, users who must use MFA, apps whose origin is not allowed).
+TOKEN_NOT_FOR_API = Row(
+    "token_not_for_api",
+    Code.PERMISSION_DENIED,
+    "Errors.TokenExchange.Token.NotForAPI",
+    "APP-wai8O",
+    i18n_key="Errors.TokenExchange.Token.NotForAPI",
+)
+MFA_REQUIRED = Row("mfa_required", Code.PERMISSION_DENIED, "mfa required", "AUTHZ-Kl3p0")
+ORIGIN_NOT_ALLOWED = Row(
+    "origin_not_allowed", Code.PERMISSION_DENIED, "Errors.OriginNotAllowed", "AUTH-DZG21"
+)
 
 # connect-go's own rows (T4 to T7 and its limits), before any ZITADEL code; never a detail.
 CONNECT_UNKNOWN_COMPRESSION = Row(
@@ -448,6 +461,9 @@ V2_ROWS: Final[tuple[Row, ...]] = (
     V2_NO_PERMISSION,
     V2_NO_RESOURCE_PERMISSION,
     INSTANCE_BLOCKED,
+    TOKEN_NOT_FOR_API,
+    MFA_REQUIRED,
+    ORIGIN_NOT_ALLOWED,
     CONNECT_UNKNOWN_COMPRESSION,
     CONNECT_BAD_VERSION,
     CONNECT_BAD_TIMEOUT,

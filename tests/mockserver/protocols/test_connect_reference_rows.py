@@ -2,8 +2,9 @@
 
 The mock runs as its own process with the demo fixtures; each test sends what the row's case
 sends and compares status, Connect code, message, the ErrorDetail (its unpadded base64 and its
-``debug``) and the headers that row carries. Rows 1 and 6 (unknown instance; impersonation,
-MFA, origin refusals) have no state in the mock: they are not reproduced here.
+``debug``) and the headers that row carries. Rows 2, 6 and 8 (a blocked instance; impersonation,
+MFA and origin refusals; quotas) have no state in the mock and are reached as forced outcomes.
+Row 1 (a Host that names no instance) is not reproduced: the mock is one instance for any Host.
 """
 
 from __future__ import annotations
@@ -211,6 +212,19 @@ def test_row_5_bearer_and_nothing_is_an_invalid_token(live: LiveServer) -> None:
     )
     assert answer.startswith(b"HTTP/1.1 401 ")
     assert b'"message":"Errors.Token.Invalid (AUTH-7fs1e)"' in answer
+
+
+@pytest.mark.parametrize(
+    ("zitadel_id", "text"),
+    [
+        ("APP-wai8O", "Errors.TokenExchange.Token.NotForAPI"),
+        ("AUTHZ-Kl3p0", "mfa required"),
+        ("AUTH-DZG21", "Errors.OriginNotAllowed"),
+    ],
+)
+def test_row_6_refused_tokens_are_forcible(live: LiveServer, zitadel_id: str, text: str) -> None:
+    response = generate(live, prefer=f"error={zitadel_id}")
+    expect_error(response, 403, "permission_denied", f"{text} ({zitadel_id})", zitadel_id)
 
 
 def test_row_7_an_unknown_org_header_is_refused(live: LiveServer) -> None:
