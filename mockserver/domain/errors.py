@@ -434,7 +434,7 @@ ORIGIN_NOT_ALLOWED = Row(
 CONNECT_UNKNOWN_COMPRESSION = Row(
     "connect_unknown_compression",
     Code.UNIMPLEMENTED,
-    'unknown compression "{encoding}": supported encodings are gzip',
+    "unknown compression {encoding}: supported encodings are gzip",
 )
 CONNECT_BAD_VERSION = Row(
     "connect_bad_version",
@@ -442,6 +442,7 @@ CONNECT_BAD_VERSION = Row(
     'Connect-Protocol-Version must be "1": got {version}',
 )
 CONNECT_BAD_TIMEOUT = Row("connect_bad_timeout", Code.INVALID_ARGUMENT, "parse timeout: {reason}")
+CONNECT_BAD_GRPC_TIMEOUT = Row("connect_bad_grpc_timeout", Code.INVALID_ARGUMENT, "{reason}")
 CONNECT_BAD_MESSAGE = Row(
     "connect_bad_message", Code.INVALID_ARGUMENT, "unmarshal message: {reason}"
 )
@@ -450,6 +451,38 @@ CONNECT_TOO_LARGE = Row(
     "connect_too_large",
     Code.RESOURCE_EXHAUSTED,
     "message is larger than configured max {limit}",
+)
+# connect-go's gRPC and gRPC-web envelopes (envelope.go, connect.go receiveUnaryMessage).
+CONNECT_ZERO_MESSAGES = Row(
+    "connect_zero_messages", Code.UNIMPLEMENTED, "unary request has zero messages"
+)
+CONNECT_MULTIPLE_MESSAGES = Row(
+    "connect_multiple_messages", Code.UNIMPLEMENTED, "unary request has multiple messages"
+)
+CONNECT_INCOMPLETE_ENVELOPE = Row(
+    "connect_incomplete_envelope",
+    Code.INVALID_ARGUMENT,
+    "protocol error: incomplete envelope: unexpected EOF",
+)
+CONNECT_SHORT_ENVELOPE = Row(
+    "connect_short_envelope",
+    Code.INVALID_ARGUMENT,
+    "protocol error: promised {size} bytes in enveloped message, got {got} bytes",
+)
+CONNECT_UNEXPECTED_COMPRESSION = Row(
+    "connect_unexpected_compression",
+    Code.INTERNAL,
+    "protocol error: sent compressed message without compression support",
+)
+CONNECT_MESSAGE_SIZE = Row(
+    "connect_message_size",
+    Code.RESOURCE_EXHAUSTED,
+    "message size {size} is larger than configured max {limit}",
+)
+CONNECT_EXTRA_BYTES = Row(
+    "connect_extra_bytes",
+    Code.INTERNAL,
+    "corrupt response: {count} extra bytes after end of stream",
 )
 
 V2_ROWS: Final[tuple[Row, ...]] = (
@@ -467,7 +500,15 @@ V2_ROWS: Final[tuple[Row, ...]] = (
     CONNECT_UNKNOWN_COMPRESSION,
     CONNECT_BAD_VERSION,
     CONNECT_BAD_TIMEOUT,
+    CONNECT_BAD_GRPC_TIMEOUT,
     CONNECT_BAD_MESSAGE,
     CONNECT_BAD_COMPRESSION,
     CONNECT_TOO_LARGE,
+    CONNECT_ZERO_MESSAGES,
+    CONNECT_MULTIPLE_MESSAGES,
+    CONNECT_INCOMPLETE_ENVELOPE,
+    CONNECT_SHORT_ENVELOPE,
+    CONNECT_UNEXPECTED_COMPRESSION,
+    CONNECT_MESSAGE_SIZE,
+    CONNECT_EXTRA_BYTES,
 )

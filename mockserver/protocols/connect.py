@@ -164,7 +164,7 @@ def negotiate(headers: dict[str, str]) -> Negotiated:
     """T4 to T6 in connect-go's order: compression, protocol version, timeout."""
     sent = headers.get("content-encoding", "")
     if sent and sent not in ENCODINGS:
-        raise MockError(errors.CONNECT_UNKNOWN_COMPRESSION, encoding=sent)
+        raise MockError(errors.CONNECT_UNKNOWN_COMPRESSION, encoding=go_quote(sent))
     request_gzip = sent == "gzip"
     accept = headers.get("accept-encoding", "")
     response_gzip = request_gzip or "gzip" in accept.replace(",", " ").split()

@@ -26,13 +26,22 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import Code, MockError
 from zitadel_mock.operations.generate_client_secret import SecretOperation, run
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.connect import canonical_type, first_values, http_date, request_id
+from zitadel_mock.protocols.connect import (
+    MAX_BODY_BYTES,
+    canonical_type,
+    first_values,
+    go_quote,
+    gunzip,
+    http_date,
+    read_limited,
+    request_id,
+    within,
+)
 from zitadel_mock.protocols.connect_codec import decode_json, decode_proto, success_json
 from zitadel_mock.protocols.grpc_app import speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
-from zitadel_mock.protocols.grpc_frames import ClientGoneError, read_message
 from zitadel_mock.protocols.rest_control import drop_connection, wait_for_disconnect
-from zitadel_proto.wire import COMPRESSED_FLAG, Wire, encode_frame, encode_trailer_block
+from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, encode_frame
 
 log = logging.getLogger("zitadel_mock.protocols.connect_grpc")
 
@@ -44,19 +53,68 @@ def parse_grpc_timeout(value: str) -> float:
     """connect-go's grpcParseTimeout; raises MockError (invalid_argument)."""
     unit = TIMEOUT_UNITS.get(value[-1:])
     if unit is None:
-        raise MockError(
-            errors.CONNECT_BAD_TIMEOUT, reason=f"protocol error: timeout {value!r} has invalid unit"
-        )
+        shown = "'" + value[-1:].replace("'", "\\'") + "'"  # Go's %q of a byte
+        reason = f"protocol error: timeout has invalid unit {shown}"
+        raise MockError(errors.CONNECT_BAD_GRPC_TIMEOUT, reason=reason)
     digits = value[:-1]
-    if not digits.isdigit():
-        raise MockError(
-            errors.CONNECT_BAD_TIMEOUT, reason=f"protocol error: invalid timeout {value!r}"
-        )
-    if len(digits) > 8:
-        raise MockError(
-            errors.CONNECT_BAD_TIMEOUT, reason=f"protocol error: timeout {value!r} is too long"
-        )
+    if not (digits.lstrip("+").isdigit() and digits.isascii()):
+        reason = f"protocol error: invalid timeout {go_quote(value)}"
+        raise MockError(errors.CONNECT_BAD_GRPC_TIMEOUT, reason=reason)
+    if int(digits) > 99_999_999:
+        reason = f"protocol error: timeout {go_quote(value)} is too long"
+        raise MockError(errors.CONNECT_BAD_GRPC_TIMEOUT, reason=reason)
     return int(digits) * unit
+
+
+async def read_request(
+    receive: Receive, operation: SecretOperation, compressed: bool, as_json: bool
+) -> Message:
+    """The request message: the body, its one envelope, inflated, decoded by the codec."""
+    body = await read_limited(receive, MAX_BODY_BYTES + PREFIX_LENGTH)
+    if body is None:
+        raise MockError(errors.CONNECT_TOO_LARGE, limit=str(MAX_BODY_BYTES))
+    payload, inflate = unary_envelope(body, compressed)
+    if inflate and payload:
+        payload = gunzip(payload)
+    if not payload:  # an empty envelope is the zero message, whatever the codec
+        return operation.request_type()
+    return (decode_json if as_json else decode_proto)(operation, payload)
+
+
+def unary_envelope(body: bytes, compressed: bool) -> tuple[bytes, bool]:
+    """The one message of a unary request body, as connect-go's envelope reader takes it:
+    (payload, whether it is compressed). Raises connect-go's rows, including for no message
+    (an empty body, or an envelope with protocol flags, which ends the stream)."""
+    first = _envelope(body, 0, compressed)
+    if first is None:
+        raise MockError(errors.CONNECT_ZERO_MESSAGES)
+    flags, payload, end = first
+    if flags not in (0, COMPRESSED_FLAG):
+        if end < len(body):
+            raise MockError(errors.CONNECT_EXTRA_BYTES, count=str(len(body) - end))
+        raise MockError(errors.CONNECT_ZERO_MESSAGES)
+    second = _envelope(body, end, compressed)
+    if second is not None and second[0] in (0, COMPRESSED_FLAG):
+        raise MockError(errors.CONNECT_MULTIPLE_MESSAGES)
+    return payload, bool(flags & COMPRESSED_FLAG)
+
+
+def _envelope(body: bytes, at: int, compressed: bool) -> tuple[int, bytes, int] | None:
+    if at == len(body):
+        return None
+    if len(body) - at < PREFIX_LENGTH:
+        raise MockError(errors.CONNECT_INCOMPLETE_ENVELOPE)
+    flags = body[at]
+    size = int.from_bytes(body[at + 1 : at + PREFIX_LENGTH], "big")
+    if size > MAX_BODY_BYTES:
+        raise MockError(errors.CONNECT_MESSAGE_SIZE, size=str(size), limit=str(MAX_BODY_BYTES))
+    start = at + PREFIX_LENGTH
+    got = min(len(body) - start, size)
+    if got < size:
+        raise MockError(errors.CONNECT_SHORT_ENVELOPE, size=str(size), got=str(got))
+    if flags & COMPRESSED_FLAG and not compressed:
+        raise MockError(errors.CONNECT_UNEXPECTED_COMPRESSION)
+    return flags, body[start : start + size], start + size
 
 
 class ConnectGrpc:
@@ -78,22 +136,23 @@ class ConnectGrpc:
         as_json = "+json" in content_type
         native_trailers = not web and speaks_trailers(scope)
         answer = _Answer(send, web, native_trailers, content_type, cors)
+        sent = headers.get("grpc-encoding", "identity")
+        accept = headers.get("grpc-accept-encoding", "")
+        answer.gzip = sent in ENCODINGS and (
+            sent == "gzip" or "gzip" in accept.replace(",", " ").split()
+        )
         message: Message | None = None
         refusal: MockError | None = None
         deadline: float | None = None
-        sent = headers.get("grpc-encoding", "identity")
-        accept = headers.get("grpc-accept-encoding", "")
-        answer.gzip = sent == "gzip" or "gzip" in accept.replace(",", " ").split()
         try:
             if sent not in ENCODINGS:
-                raise MockError(errors.CONNECT_UNKNOWN_COMPRESSION, encoding=sent)
+                raise MockError(errors.CONNECT_UNKNOWN_COMPRESSION, encoding=go_quote(sent))
             if headers.get("grpc-timeout"):
                 timeout = parse_grpc_timeout(headers["grpc-timeout"])
                 deadline = asyncio.get_running_loop().time() + timeout
-            async with asyncio.timeout_at(deadline):
-                payload = await read_message(receive, Wire.GRPC_WEB if web else Wire.GRPC, sent)
-                message = (decode_json if as_json else decode_proto)(operation, payload)
-        except ClientGoneError:
+            async with within(deadline):
+                message = await read_request(receive, operation, sent == "gzip", as_json)
+        except ConnectionResetError:
             return
         except MockError as error:
             refusal = error
@@ -118,7 +177,7 @@ class ConnectGrpc:
                 await answer.reply(error_reply(call.error))
             else:
                 try:
-                    async with asyncio.timeout_at(deadline):
+                    async with within(deadline):
                         if call.delay_ms:
                             await asyncio.sleep(call.delay_seconds)
                         exchange = _Exchange(scope, receive, answer, operation, headers, as_json)
@@ -184,6 +243,13 @@ class ConnectGrpc:
         return None
 
 
+def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
+    """The gRPC-web trailer frame as connect-go writes it: Go's Header.Write, keys sorted,
+    lower-case, ``name: value`` lines."""
+    block = "".join(f"{name.lower()}: {value}\r\n" for name, value in sorted(trailers))
+    return encode_frame(block.encode("latin-1"), TRAILER_FLAG)
+
+
 @dataclass(frozen=True, slots=True)
 class _Exchange:
     scope: Scope
@@ -221,10 +287,12 @@ class _Answer:
         self, *, trailers: bool, extra: list[tuple[bytes, bytes]] | None = None
     ) -> None:
         self.status = 200
+        # connect-go names the response compression once it is negotiated, success or not.
+        encoding = [(b"grpc-encoding", b"gzip")] if self.gzip else []
         start = {
             "type": "http.response.start",
             "status": 200,
-            "headers": [*self.headers, *(extra or [])],
+            "headers": [*self.headers, *encoding, *(extra or [])],
         }
         if trailers:
             start["trailers"] = True
@@ -241,7 +309,7 @@ class _Answer:
             else:
                 body = encode_frame(reply.payload)
         if self.web:
-            body += encode_trailer_block(reply.trailers())
+            body += web_trailers(reply.trailers())
         return body
 
     async def reply(self, reply: Reply) -> None:
@@ -254,8 +322,6 @@ class _Answer:
                 (b"pragma", b"no-cache"),
                 (b"expires", http_date()),
             ]
-            if self.gzip:
-                extra.append((b"grpc-encoding", b"gzip"))
         if reply.code is not Code.OK:
             extra.append((b"x-request-id", request_id()))
         if reply.payload is None and (self.web or not self.native_trailers):

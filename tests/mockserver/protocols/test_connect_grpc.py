@@ -4,6 +4,7 @@ them, and the control plane for v2: forced rows, delays, faults, namespaces and 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,6 +209,117 @@ def test_grpc_web_unknown_encoding_is_unimplemented(live: LiveServer) -> None:
     assert (answer.code, answer.message) == (
         12,
         'unknown compression "br": supported encodings are gzip',
+    )
+
+
+def raw_grpc_web(live: LiveServer, body: bytes, **headers: str) -> dict[str, str]:
+    """The status of a gRPC-web call with ``body`` as it is (trailers-only or trailer frame)."""
+    sent = {
+        "Content-Type": "application/grpc-web+proto",
+        "Authorization": "Bearer admin-pat",
+        **{k.replace("_", "-"): v for k, v in headers.items()},
+    }
+    response = live.client.post(V2, content=body, headers=sent)
+    frames, _ = split_frames(response.content)
+    trailers = [parse_trailer_block(f.payload) for f in frames if f.is_trailer]
+    found = trailers[0] if trailers else dict(response.headers)
+    return {"code": found["grpc-status"], "message": decode_grpc_message(found["grpc-message"])}
+
+
+GOOD_FRAME = encode_frame(v2().SerializeToString())
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        (b"", "12", "unary request has zero messages"),
+        (GOOD_FRAME + GOOD_FRAME, "12", "unary request has multiple messages"),
+        (b"\x00\x00", "3", "protocol error: incomplete envelope: unexpected EOF"),
+        (
+            GOOD_FRAME[:-3],
+            "3",
+            "protocol error: promised 40 bytes in enveloped message, got 37 bytes",
+        ),
+        (
+            b"\x01" + GOOD_FRAME[1:],
+            "13",
+            "protocol error: sent compressed message without compression support",
+        ),
+        (
+            b"\x00\x7f\xff\xff\xff",
+            "8",
+            "message size 2147483647 is larger than configured max 4194304",
+        ),
+        (b"\x80\x00\x00\x00\x00", "12", "unary request has zero messages"),
+    ],
+    ids=[
+        "empty",
+        "two-messages",
+        "partial-prefix",
+        "short",
+        "compressed-flag",
+        "huge",
+        "trailer-flag",
+    ],
+)
+def test_envelopes_are_read_as_connect_go_reads_them(
+    live: LiveServer, body: bytes, code: str, message: str
+) -> None:
+    assert raw_grpc_web(live, body) == {"code": code, "message": message}
+
+
+def test_an_empty_envelope_is_the_empty_message(live: LiveServer) -> None:
+    answer = raw_grpc_web(live, encode_frame(b""))
+    assert answer["code"] == "3"
+    assert answer["message"].startswith("invalid GenerateClientSecretRequest.ApplicationId")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("5x", "protocol error: timeout has invalid unit 'x'"),
+        ("abcS", 'protocol error: invalid timeout "abcS"'),
+        ("123456789S", 'protocol error: timeout "123456789S" is too long'),
+    ],
+)
+def test_grpc_timeouts_that_do_not_parse_are_invalid_argument(
+    live: LiveServer, value: str, message: str
+) -> None:
+    assert raw_grpc_web(live, GOOD_FRAME, Grpc_Timeout=value) == {"code": "3", "message": message}
+
+
+def test_the_success_trailer_frame_is_written_as_go_writes_headers(live: LiveServer) -> None:
+    response = live.client.post(
+        V2,
+        content=GOOD_FRAME,
+        headers={"Content-Type": "application/grpc-web", "Authorization": "Bearer admin-pat"},
+    )
+    frames, _ = split_frames(response.content)
+    assert frames[-1].is_trailer
+    assert frames[-1].payload == b"grpc-status: 0\r\n"
+
+
+def test_gzip_requests_get_gzip_answers_over_grpc_web(live: LiveServer) -> None:
+    frame = encode_frame(gzip.compress(v2().SerializeToString()), 1)
+    response = live.client.post(
+        V2,
+        content=frame,
+        headers={
+            "Content-Type": "application/grpc-web",
+            "Authorization": "Bearer admin-pat",
+            "Grpc-Encoding": "gzip",
+        },
+    )
+    frames, _ = split_frames(response.content)
+    assert response.headers["grpc-encoding"] == "gzip"
+    assert frames[0].flags == 1
+    assert (
+        len(
+            GenerateClientSecretResponse.FromString(
+                gzip.decompress(frames[0].payload)
+            ).client_secret
+        )
+        == 64
     )
 
 
