@@ -48,6 +48,7 @@ log = logging.getLogger("zitadel_mock.protocols.connect")
 
 PREFIXES: Final = (V2_PREFIX, V2BETA_PREFIX)
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024  # the mock's own bound; connect-go here has none
+MAX_INFLATE: Final = 256 * 1024 * 1024  # how far a refused gzip body is inflated to count it
 CONNECT_TYPES: Final = frozenset(
     {"application/json", "application/json; charset=utf-8", "application/proto"}
 )
@@ -120,35 +121,70 @@ def http_date() -> bytes:
     return value
 
 
-async def read_limited(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes | None:
-    """The whole body, or None once it passes ``limit`` (the rest is read and dropped)."""
+async def read_limited(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body; past ``limit`` the rest is read, counted and dropped, and the answer is
+    connect-go's ``message size N is larger than configured max``."""
     body = bytearray()
-    over = False
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ConnectionResetError
-        if not over:
-            body += message.get("body", b"")
-            over = len(body) > limit
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            body += chunk
         if not message.get("more_body", False):
-            return None if over else bytes(body)
+            break
+    if size > limit:
+        raise MockError(errors.CONNECT_MESSAGE_SIZE, size=str(size), limit=str(limit))
+    return bytes(body)
+
+
+async def drain(receive: Receive) -> None:
+    """Read the body to its end and forget it (answers given before the body matters)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
 
 
 def gunzip(data: bytes, limit: int = MAX_BODY_BYTES) -> bytes:
-    """connect-go's gzip pool, with the mock's bound on what a body may inflate to."""
+    """connect-go's gzip pool, with the mock's bound on what a body may inflate to.
+
+    Past ``limit`` the rest is inflated in pieces only to count it, up to ``MAX_INFLATE``
+    bytes: memory stays bounded, and the answer names the size as connect-go's does.
+    """
+    if data[:2] != b"\x1f\x8b":
+        raise MockError(
+            errors.CONNECT_BAD_COMPRESSION, stage="get decompressor", reason="gzip: invalid header"
+        )
     inflater = zlib.decompressobj(wbits=31)
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error:
         raise MockError(
-            errors.CONNECT_BAD_COMPRESSION, stage="get decompressor", reason="gzip: invalid header"
+            errors.CONNECT_BAD_COMPRESSION, stage="decompress", reason="flate: corrupt input"
         ) from None
-    if len(out) > limit:
+    if len(out) <= limit:
+        if not inflater.eof:
+            raise MockError(
+                errors.CONNECT_BAD_COMPRESSION, stage="decompress", reason="unexpected EOF"
+            )
+        return out
+    size = len(out)
+    del out
+    try:
+        while size <= MAX_INFLATE:
+            piece = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+            if not piece:
+                break
+            size += len(piece)
+    except zlib.error:
+        size = MAX_INFLATE + 1  # cannot tell the size: connect-go's "unable to determine"
+    if size > MAX_INFLATE:
         raise MockError(errors.CONNECT_TOO_LARGE, limit=str(limit))
-    if not inflater.eof:
-        raise MockError(errors.CONNECT_BAD_COMPRESSION, stage="decompress", reason="unexpected EOF")
-    return out
+    raise MockError(errors.CONNECT_MESSAGE_SIZE, size=str(size), limit=str(limit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +364,7 @@ class ConnectApp:
             api=api_of(scope["path"]),
         )
         try:
-            await read_limited(receive)
+            await drain(receive)
             if call.error is not None:
                 await responder.error(call.error)
             elif not known_method:
@@ -362,8 +398,6 @@ class ConnectApp:
                 deadline = asyncio.get_running_loop().time() + negotiated.timeout
             async with within(deadline):
                 body = await read_limited(exchange.receive)
-                if body is None:
-                    raise MockError(errors.CONNECT_TOO_LARGE, limit=str(MAX_BODY_BYTES))
                 if body and negotiated.request_gzip:
                     body = gunzip(body)
                 decode = decode_proto if exchange.proto else decode_json

@@ -71,8 +71,6 @@ async def read_request(
 ) -> Message:
     """The request message: the body, its one envelope, inflated, decoded by the codec."""
     body = await read_limited(receive, MAX_BODY_BYTES + PREFIX_LENGTH)
-    if body is None:
-        raise MockError(errors.CONNECT_TOO_LARGE, limit=str(MAX_BODY_BYTES))
     payload, inflate = unary_envelope(body, compressed)
     if inflate and payload:
         payload = gunzip(payload)
