@@ -428,7 +428,10 @@ class ConnectApp:
                     async with within(deadline):
                         note = await self._decide(call, exchange, message)
                 except TimeoutError:
-                    await responder.error(MockError(errors.DEADLINE_EXCEEDED))
+                    if responder.status is None:
+                        await responder.error(MockError(errors.DEADLINE_EXCEEDED))
+                    else:  # the deadline fell inside the answer: what was sent stays cut
+                        await drop_connection(exchange.scope)
         finally:
             self.control.finish(
                 call,

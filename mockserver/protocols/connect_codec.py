@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any, Final
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -105,17 +106,67 @@ def _position(text: str, at: int) -> str:
 
 
 class _Where:
-    """Where a key sits in the text, as Go's ``(line L:C)``; worked out only for a message."""
+    """Where a key (or its value) sits in the text, as Go's ``(line L:C)``; worked out only when
+    a message needs it."""
 
-    def __init__(self, text: str, key: str) -> None:
-        self.text, self.key = text, key
+    def __init__(self, text: str, key: str, value: bool = False) -> None:
+        self.text, self.key, self.value = text, key, value
+
+    def index(self) -> int:
+        at = max(self.text.find(json.dumps(self.key)), 0)
+        if self.value:
+            colon = self.text.find(":", at + len(json.dumps(self.key)))
+            at = colon + 1 + len(self.text[colon + 1 :]) - len(self.text[colon + 1 :].lstrip())
+        return at
 
     def __str__(self) -> str:
-        return _position(self.text, max(self.text.find(json.dumps(self.key)), 0))
+        return _position(self.text, self.index())
+
+    def token(self) -> str:
+        """The raw JSON token at the value, as Go's ``tok.RawString()``."""
+        rest = self.text[self.index() :]
+        if rest[:1] in ("[", "{"):
+            return rest[:1]
+        if rest[:1] == '"':
+            try:
+                _, end = json.JSONDecoder().raw_decode(rest)
+            except ValueError:
+                return rest[:1]
+            return rest[:end]
+        match = _RAW_VALUE.match(rest)
+        return match.group(0) if match else rest[:1]
+
+
+_RAW_VALUE: Final = re.compile(r'[^\s{}\[\],:"]+')
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(name)
+
+
+def _syntax_error(operation: SecretOperation, text: str, at: int, valid: bool = False) -> MockError:
+    """A JSON syntax error in Go's words: EOF, an unexpected token, or an invalid value.
+
+    ``valid``: the text at ``at`` is a valid JSON value in the wrong place (the whole body
+    that is not an object), which Go calls an unexpected token."""
+    if not text[at:].strip():
+        return _unmarshal_error(operation, "unexpected EOF")
+    at += len(text[at:]) - len(text[at:].lstrip())
+    char = text[at]
+    if valid or char in '{}[],:"':
+        match = _RAW_VALUE.match(text, at)
+        token = match.group(0) if valid and match else char
+        if char == '"':
+            try:
+                token = text[at : at + json.JSONDecoder().raw_decode(text[at:])[1]]
+            except ValueError:
+                return _unmarshal_error(operation, "unexpected EOF")
+        return _unmarshal_error(
+            operation, f"syntax error {_position(text, at)}: unexpected token {token}"
+        )
+    match = _RAW_VALUE.match(text, at)
+    shown = match.group(0) if match else char
+    return _unmarshal_error(operation, f"syntax error {_position(text, at)}: invalid value {shown}")
 
 
 def decode_json(operation: SecretOperation, data: bytes) -> Message:
@@ -125,26 +176,21 @@ def decode_json(operation: SecretOperation, data: bytes) -> Message:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _unmarshal_error(operation, f"syntax error {_position('', 0)}: invalid UTF-8") from (
-            exc
+        before = data[: exc.start].decode("utf-8", "replace")
+        where = _position(before, len(before))
+        raise _unmarshal_error(operation, f"syntax error {where}: invalid UTF-8 in string") from (
+            None
         )
     try:
         document = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise _unmarshal_error(
-            operation, f"syntax error {_position(text, exc.pos)}: unexpected token"
-        ) from None
-    except ValueError as exc:
-        where = _position(text, max(text.find(str(exc)), 0))
-        raise _unmarshal_error(operation, f"syntax error {where}: invalid value {exc}") from None
+        raise _syntax_error(operation, text, exc.pos) from None
+    except ValueError as exc:  # NaN, Infinity: not JSON
+        raise _syntax_error(operation, text, max(text.find(str(exc)), 0)) from None
     except RecursionError:
         raise _unmarshal_error(operation, "exceeded max recursion depth") from None
     if not isinstance(document, list) or not text.lstrip().startswith("{"):
-        start = len(text) - len(text.lstrip())
-        token = text.lstrip()[:1]
-        raise _unmarshal_error(
-            operation, f"syntax error {_position(text, start)}: unexpected token {token}"
-        )
+        raise _syntax_error(operation, text, 0, valid=True)
     return _fill(operation, text, document)
 
 
@@ -185,10 +231,10 @@ def _fill(operation: SecretOperation, text: str, pairs: list[tuple[str, Any]]) -
             seen_oneofs.add(oneof.name)
         expected = _PYTHON_TYPE[fd.type]
         if type(value) is not expected:
-            shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, list) else "{"
+            at = _Where(text, key, value=True)
             raise _unmarshal_error(
                 operation,
-                f"{where}: invalid value for {_KIND[fd.type]} field {fd.json_name}: {shown}",
+                f"{at}: invalid value for {_KIND[fd.type]} field {fd.json_name}: {at.token()}",
             )
         setattr(message, fd.name, value)
     return message

@@ -181,7 +181,10 @@ class ConnectGrpc:
                         exchange = _Exchange(scope, receive, answer, operation, headers, as_json)
                         note = await self._answer(call, exchange, message)
                 except TimeoutError:
-                    await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
+                    if answer.status is None:
+                        await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
+                    else:  # the deadline fell inside the answer: what was sent stays cut
+                        await drop_connection(scope)
         finally:
             self.control.finish(
                 call, status=answer.status, grpc_code=answer.code, message=note or answer.message

@@ -263,6 +263,29 @@ def test_a_wrong_type_names_the_field_as_go_protojson_does(live: LiveServer) -> 
     assert message.endswith("invalid value for string field applicationId: 5")
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{", "unexpected EOF"),
+        (b"[]", "syntax error (line 1:1): unexpected token ["),
+        (
+            b'{"applicationId": "a", "application_id": "b"}',
+            '(line 1:24): duplicate field "application_id"',
+        ),
+        (
+            b'{"applicationId": {"x": 1}}',
+            "(line 1:19): invalid value for string field applicationId: {",
+        ),
+        (b'{\n "applicationId": "\xff"}', "syntax error (line 2:20): invalid UTF-8 in string"),
+    ],
+    ids=["eof", "array", "duplicate", "object-for-string", "not-utf8-line-2"],
+)
+def test_decode_errors_read_as_go_protojson_words_them(
+    live: LiveServer, body: bytes, reason: str
+) -> None:
+    assert connect_error(post(live, body))[2] == DECODE_PREFIX + reason
+
+
 def test_decoding_comes_before_authentication(live: LiveServer) -> None:
     response = live.client.post(V2, content=b"{", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
