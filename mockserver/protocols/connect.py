@@ -516,15 +516,20 @@ class ConnectApp:
         """rs/cors: 204 before connect-go; every origin allowed, with credentials."""
         out = [(b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")]
         if self._any_origin or origin in self._origins:
-            method = headers["access-control-request-method"].upper().encode("latin-1")
+            # rs/cors echoes the requested method and headers as sent. ZITADEL allows a fixed
+            # list of request headers; the mock allows any, so that browsers can send its own
+            # (Prefer, X-Mock-Namespace).
             out += [
                 (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"access-control-allow-credentials", b"true"),
-                (b"access-control-allow-methods", method),
+                (
+                    b"access-control-allow-methods",
+                    headers["access-control-request-method"].encode("latin-1"),
+                ),
             ]
             requested = headers.get("access-control-request-headers")
             if requested:
-                out.append((b"access-control-allow-headers", requested.lower().encode("latin-1")))
+                out.append((b"access-control-allow-headers", requested.encode("latin-1")))
+            out.append((b"access-control-allow-credentials", b"true"))
         await send({"type": "http.response.start", "status": 204, "headers": out})
         await send({"type": "http.response.body", "body": b""})
 
