@@ -185,11 +185,18 @@ def run(
     authorization: str | None,
     org_header: str | None,
     ns: str = "",
+    expired: Callable[[], bool] = lambda: False,
 ) -> Regenerated:
-    """The whole call in ZITADEL's order; raises the MockError of the first check that fails."""
+    """The whole call in ZITADEL's order; raises the MockError of the first check that fails.
+
+    ``expired`` tells whether the call's deadline has passed: connect-go looks at it after the
+    interceptors (rows 1 to 9) and before the handler, whose command holds rows 10 to 13.
+    """
     principal = service.authenticate_in_org(authorization, org_header, ns)
     request = operation.fields_of(message)
     validate(operation, request)
+    if expired():
+        raise MockError(errors.DEADLINE_EXCEEDED)
 
     def check(found: tuple[AppType, str] | None) -> None:
         app_org = operation.lookup(found, request)  # row 10

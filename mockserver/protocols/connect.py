@@ -292,6 +292,10 @@ class Exchange:
     content_type: str  # canonical
     proto: bool = False
     compress: bool = False
+    deadline: float | None = None  # loop time; Connect-Timeout-Ms
+
+    def expired(self) -> bool:
+        return self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline
 
 
 GrpcHandler = Callable[
@@ -390,22 +394,19 @@ class ConnectApp:
         operation, responder = exchange.operation, exchange.responder
         message: Message | None = None
         refusal: MockError | None = None
-        deadline: float | None = None
         try:
             negotiated = negotiate(exchange.headers)
             exchange.compress = negotiated.response_gzip
             if negotiated.timeout is not None:
-                deadline = asyncio.get_running_loop().time() + negotiated.timeout
-            async with within(deadline):
-                body = await read_limited(exchange.receive)
-                if body and negotiated.request_gzip:
-                    body = gunzip(body)
-                decode = decode_proto if exchange.proto else decode_json
-                message = decode(operation, body)
+                exchange.deadline = asyncio.get_running_loop().time() + negotiated.timeout
+            # As with net/http, reading the body does not watch the deadline.
+            body = await read_limited(exchange.receive)
+            if body and negotiated.request_gzip:
+                body = gunzip(body)
+            decode = decode_proto if exchange.proto else decode_json
+            message = decode(operation, body)
         except MockError as error:
             refusal = error
-        except TimeoutError:
-            refusal = MockError(errors.DEADLINE_EXCEEDED)
         fields = operation.fields_of(message) if message is not None else None
         call = self.control.begin(
             transport="connect-proto" if exchange.proto else "connect",
@@ -425,8 +426,7 @@ class ConnectApp:
                 await responder.error(call.error)
             else:
                 try:
-                    async with within(deadline):
-                        note = await self._decide(call, exchange, message)
+                    note = await self._decide(call, exchange, message)
                 except TimeoutError:
                     if responder.status is None:
                         await responder.error(MockError(errors.DEADLINE_EXCEEDED))
@@ -443,7 +443,8 @@ class ConnectApp:
     async def _decide(self, call: Call, exchange: Exchange, message: Message) -> str | None:
         """Delay, then a fault, a forced error or the real call; returns a note for the journal."""
         if call.delay_ms:
-            await asyncio.sleep(call.delay_seconds)
+            async with within(exchange.deadline):
+                await asyncio.sleep(call.delay_seconds)
         responder, scope, fault = exchange.responder, exchange.scope, call.fault
         content_type = [(b"content-type", exchange.content_type.encode("latin-1"))]
         if fault is Fault.CLOSE:
@@ -461,7 +462,8 @@ class ConnectApp:
                     "headers": [*content_type, (b"content-length", b"128"), *responder.cors],
                 }
             )
-            await wait_for_disconnect(exchange.receive, self.control.settings.max_stall)
+            async with within(exchange.deadline):
+                await wait_for_disconnect(exchange.receive, self.control.settings.max_stall)
             await drop_connection(scope)
             return None
         forced = call.forced_error()
@@ -480,6 +482,7 @@ class ConnectApp:
                 authorization=exchange.headers.get("authorization"),
                 org_header=exchange.headers.get("x-zitadel-orgid"),
                 ns=call.ns,
+                expired=exchange.expired,
             )
         except MockError as error:
             if fault is Fault.LOST:

@@ -148,14 +148,12 @@ class ConnectGrpc:
             if headers.get("grpc-timeout"):
                 timeout = parse_grpc_timeout(headers["grpc-timeout"])
                 deadline = asyncio.get_running_loop().time() + timeout
-            async with within(deadline):
-                message = await read_request(receive, operation, sent == "gzip", as_json)
+            # As with net/http, reading the body does not watch the deadline.
+            message = await read_request(receive, operation, sent == "gzip", as_json)
         except ConnectionResetError:
             return
         except MockError as error:
             refusal = error
-        except TimeoutError:
-            refusal = MockError(errors.DEADLINE_EXCEEDED)
         fields = operation.fields_of(message) if message is not None else None
         call = self.control.begin(
             transport="grpc-web" if web else "grpc",
@@ -175,11 +173,13 @@ class ConnectGrpc:
                 await answer.reply(error_reply(call.error))
             else:
                 try:
-                    async with within(deadline):
-                        if call.delay_ms:
+                    if call.delay_ms:
+                        async with within(deadline):
                             await asyncio.sleep(call.delay_seconds)
-                        exchange = _Exchange(scope, receive, answer, operation, headers, as_json)
-                        note = await self._answer(call, exchange, message)
+                    exchange = _Exchange(
+                        scope, receive, answer, operation, headers, as_json, deadline
+                    )
+                    note = await self._answer(call, exchange, message)
                 except TimeoutError:
                     if answer.status is None:
                         await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
@@ -203,7 +203,8 @@ class ConnectGrpc:
             return None
         if fault is Fault.STALL:
             await answer.start(trailers=answer.native_trailers)
-            await wait_for_disconnect(receive, self.control.settings.max_stall)
+            async with within(exchange.deadline):
+                await wait_for_disconnect(receive, self.control.settings.max_stall)
             await drop_connection(scope)
             return None
         forced = call.forced_error()
@@ -218,6 +219,7 @@ class ConnectGrpc:
                 authorization=headers.get("authorization"),
                 org_header=headers.get("x-zitadel-orgid"),
                 ns=call.ns,
+                expired=exchange.expired,
             )
             payload = (
                 success_json(result)
@@ -259,6 +261,10 @@ class _Exchange:
     operation: SecretOperation
     headers: dict[str, str]
     as_json: bool
+    deadline: float | None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline
 
 
 class _Answer:

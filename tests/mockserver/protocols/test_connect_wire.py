@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import PORTAL, WEB, LiveServer, start_server
+from tests.support.control_helpers import fresh_ns, sequence
 from zitadel_proto.zitadel.app_v2beta_pb2 import RegenerateClientSecretRequest
 from zitadel_proto.zitadel.application_v2_pb2 import (
     GenerateClientSecretRequest,
@@ -194,6 +195,21 @@ def test_a_generous_timeout_lets_the_call_through(live: LiveServer) -> None:
 def test_a_delay_past_the_timeout_is_deadline_exceeded(live: LiveServer) -> None:
     response = post(live, GOOD, Connect_Timeout_Ms="50", Prefer="delay=2000")
     assert connect_error(response) == (504, "deadline_exceeded", "context deadline exceeded")
+
+
+def test_an_expired_deadline_still_gets_the_interceptors_answers(live: LiveServer) -> None:
+    response = live.client.post(
+        V2, content=GOOD, headers={"Content-Type": "application/json", "Connect-Timeout-Ms": "0"}
+    )
+    assert connect_error(response)[:2] == (401, "unauthenticated")
+
+
+def test_an_expired_deadline_stops_the_call_before_the_command(live: LiveServer) -> None:
+    ns = fresh_ns()
+    before = sequence(live, ns)
+    response = post(live, GOOD, Connect_Timeout_Ms="0", X_Mock_Namespace=ns)
+    assert connect_error(response) == (504, "deadline_exceeded", "context deadline exceeded")
+    assert sequence(live, ns) == before
 
 
 # -- connect-go's order: 405, 415, 501, version, timeout, body -------------------------------
