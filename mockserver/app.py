@@ -28,8 +28,9 @@ from zitadel_mock.domain.client_secrets import (
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.connect import ConnectApp, is_v2_path
+from zitadel_mock.protocols.connect import ConnectApp
 from zitadel_mock.protocols.connect_grpc import ConnectGrpc
+from zitadel_mock.protocols.connect_wire import is_v2_path
 from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp

@@ -26,7 +26,9 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import Code, MockError
 from zitadel_mock.operations.generate_client_secret import SecretOperation, run
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.connect import (
+from zitadel_mock.protocols.connect_codec import decode_json, decode_proto, success_json
+from zitadel_mock.protocols.connect_wire import (
+    ENCODINGS,
     MAX_BODY_BYTES,
     canonical_type,
     first_values,
@@ -37,7 +39,6 @@ from zitadel_mock.protocols.connect import (
     request_id,
     within,
 )
-from zitadel_mock.protocols.connect_codec import decode_json, decode_proto, success_json
 from zitadel_mock.protocols.grpc_app import speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
 from zitadel_mock.protocols.rest_control import drop_connection, wait_for_disconnect
@@ -45,7 +46,7 @@ from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, enc
 
 log = logging.getLogger("zitadel_mock.protocols.connect_grpc")
 
-ENCODINGS: Final = frozenset({"gzip", "identity"})
+
 TIMEOUT_UNITS: Final = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 
 

@@ -13,8 +13,8 @@ from tests.support.h2client import H2Client
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.operations.service import Regenerated
-from zitadel_mock.protocols.connect import canonical_type, negotiate
 from zitadel_mock.protocols.connect_codec import error_json, go_json, success_json
+from zitadel_mock.protocols.connect_wire import canonical_type, negotiate
 
 
 def test_go_json_escapes_html_characters_and_line_separators() -> None:
