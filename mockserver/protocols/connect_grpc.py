@@ -330,8 +330,8 @@ class _Answer:
                 (b"pragma", b"no-cache"),
                 (b"expires", http_date()),
             ]
-        if reply.code is not Code.OK:
-            extra.append((b"x-request-id", request_id()))
+        if reply.code is not Code.OK:  # the error's metadata travels with its status
+            trailers.append((b"x-request-id", request_id()))
         if reply.payload is None and (self.web or not self.native_trailers):
             # Trailers-only: nothing was written, so the status travels in the headers.
             await self.start(trailers=False, extra=[*extra, *trailers])
