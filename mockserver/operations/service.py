@@ -5,6 +5,11 @@ validation interceptor (:func:`check_ids`), rows 10 and 11 the command
 (:meth:`SecretService.rotate`).
 Transports call :meth:`SecretService.regenerate`, or the three steps where their framework puts
 them in between. Time and randomness come in from outside.
+
+v2 and v2beta (:mod:`zitadel_mock.operations.generate_client_secret`) use the steps below the v1
+ones: :meth:`SecretService.authenticate_in_org` (rows 3 to 7 without a permission),
+:meth:`SecretService.check_app_permission` (rows 11 to 13 in the app's own org) and
+:meth:`SecretService.rotate_app` (any app type, the checks inside the transaction).
 """
 
 from __future__ import annotations
