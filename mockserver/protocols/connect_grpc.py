@@ -160,7 +160,7 @@ class ConnectGrpc:
             transport="grpc-web" if web else "grpc",
             method="POST",
             path=scope["path"],
-            headers=headers.items(),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             project_id=fields.project_id if fields else None,
             app_id=fields.application_id if fields else None,
             operation=message is not None,

@@ -413,6 +413,20 @@ def test_a_close_fault_resets_the_grpc_stream(live: LiveServer) -> None:
     )
 
 
+def test_two_different_namespaces_on_one_v2_call_are_refused(live: LiveServer) -> None:
+    headers = [
+        ("Content-Type", "application/grpc-web"),
+        ("Authorization", "Bearer admin-pat"),
+        ("X-Mock-Namespace", fresh_ns()),
+        ("X-Mock-Namespace", fresh_ns()),
+    ]
+    response = live.client.post(V2, content=encode_frame(v2().SerializeToString()), headers=headers)
+    assert response.headers["grpc-status"] == "3"
+    assert decode_grpc_message(response.headers["grpc-message"]).startswith(
+        "invalid X-Mock-Namespace: "
+    )
+
+
 def test_journal_entries_name_the_api_version_and_protocol(live: LiveServer) -> None:
     ns = fresh_ns()
     body = {"applicationId": WEB, "projectId": PORTAL}
