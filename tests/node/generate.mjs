@@ -5,7 +5,8 @@
 //
 // usage: node generate.mjs <baseUrl> <descriptor-set.binpb> '<JSON array of calls>'
 //   call: {transport, api, token, projectId, appId, appType?, orgId?}
-//     transport: connect (JSON), connect-proto, grpc (HTTP/2), grpc-web (HTTP/1.1)
+//     transport: connect (JSON), connect-proto, connect-h2 (JSON over prior-knowledge HTTP/2),
+//                grpc (HTTP/2), grpc-web (HTTP/1.1)
 //     api: v2 (ApplicationService.GenerateClientSecret) or v2beta (AppService, appType isOidc|isApi)
 import { readFileSync } from "node:fs";
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
@@ -27,6 +28,7 @@ const services = {
 const transports = {
   connect: () => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
   "connect-proto": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
+  "connect-h2": () => createConnectTransport({ baseUrl, httpVersion: "2" }),
   grpc: () => createGrpcTransport({ baseUrl }),
   "grpc-web": () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
 };

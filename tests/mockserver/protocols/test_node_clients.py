@@ -119,7 +119,7 @@ def test_every_official_client_sees_zitadels_errors(clients: Path, server: LiveS
     assert {tuple(o["detailTypes"]) for o in connect} == {("zitadel.v1.ErrorDetail",)}
 
 
-CONNECT_ES = ("connect", "connect-proto", "grpc", "grpc-web")
+CONNECT_ES = ("connect", "connect-proto", "connect-h2", "grpc", "grpc-web")
 
 
 def run_connect_es(
@@ -159,10 +159,10 @@ def test_connect_es_rotates_over_every_transport_between_v1_calls(
         [v2_call(t) for t in CONNECT_ES] + [v2_call("connect", "v2beta")],
     )
     (last,) = run(clients, fresh_server, [call("client-grpc-web")])
-    assert [o["code"] for o in outcomes] == [0] * 5, outcomes
+    assert [o["code"] for o in outcomes] == [0] * 6, outcomes
     assert {(o["secretLength"], o["secretAlphanumeric"]) for o in outcomes} == {(64, True)}
     assert all(o["creationSeconds"] > 0 for o in outcomes)
-    assert int(last["sequence"]) == int(first["sequence"]) + 6
+    assert int(last["sequence"]) == int(first["sequence"]) + 7
 
 
 def test_connect_es_sees_zitadels_v2_errors_over_every_transport(
@@ -174,6 +174,6 @@ def test_connect_es_sees_zitadels_v2_errors_over_every_transport(
     outcomes = run_connect_es(clients, descriptors, server, calls)
     assert [(o["code"], o["message"], o["detailIds"]) for o in outcomes] == [
         (5, "Application doesn't exist (COMMAND-Kd92s)", ["COMMAND-Kd92s"])
-    ] * 4 + [(16, "Errors.Token.Invalid (AUTH-7fs1e)", ["AUTH-7fs1e"])] * 4 + [
+    ] * 5 + [(16, "Errors.Token.Invalid (AUTH-7fs1e)", ["AUTH-7fs1e"])] * 5 + [
         (3, "Application is not type API (COMMAND-aeH4)", ["COMMAND-aeH4"])
-    ] * 4
+    ] * 5
