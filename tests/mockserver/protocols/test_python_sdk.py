@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
@@ -27,7 +28,12 @@ with warnings.catch_warnings():
     )
     from zitadel_client.zitadel import Zitadel
 
-from tests.conftest import BACKEND, PORTAL, WEB, LiveServer, start_server
+from tests.conftest import ACME, BACKEND, PORTAL, WEB, LiveServer, start_server
+from zitadel_proto.methods import V2_GENERATE_CLIENT_SECRET
+from zitadel_proto.zitadel.application_v2_pb2 import (
+    GenerateClientSecretRequest,
+    GenerateClientSecretResponse,
+)
 
 WEB_CLIENT = "319487671630840321@portal"
 CODE_FORM = {"grant_type": "authorization_code", "code": "made-up", "redirect_uri": "https://a"}
@@ -119,3 +125,27 @@ def test_the_beta_call_with_both_members_is_a_decode_error(live: LiveServer) -> 
     assert body["message"].startswith(
         "unmarshal message: unmarshal into *app.RegenerateClientSecretRequest: proto: "
     )
+
+
+def test_sdk_and_grpcio_rotations_continue_v1s_sequence(live: LiveServer) -> None:
+    def v1_sequence() -> int:
+        response = live.rotate(headers={"x-zitadel-orgid": ACME})
+        assert response.status_code == 200
+        return int(response.json()["details"]["sequence"])
+
+    first = v1_sequence()
+    rotate(live)
+    with grpc.insecure_channel(f"127.0.0.1:{live.port}") as channel:
+        method = channel.unary_unary(
+            V2_GENERATE_CLIENT_SECRET,
+            request_serializer=lambda raw: raw,
+            response_deserializer=GenerateClientSecretResponse.FromString,
+        )
+        request = GenerateClientSecretRequest(application_id=WEB, project_id=PORTAL)
+        answer = method(
+            request.SerializeToString(),
+            metadata=(("authorization", "Bearer admin-pat"),),
+            timeout=10,
+        )
+    assert len(answer.client_secret) == 64
+    assert v1_sequence() == first + 3
