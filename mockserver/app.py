@@ -1,7 +1,6 @@
 """Wiring: settings to service to the one ASGI app that answers every request on the port.
 
-The outer app does what ZITADEL's HTTP front does before any handler: CORS for browsers, the
-path kept as grpc-gateway matches it (``%2F`` stays inside an id), and dispatch by Content-Type.
+:class:`MockApp` assembles the whole stack, in one place: what wraps what.
 """
 
 from __future__ import annotations
@@ -10,16 +9,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from zitadel_mock.control.admin.api import build_admin_app
 from zitadel_mock.control.plane import (
     DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_STALL,
     DEFAULT_NAMESPACE_TTL,
+    ControlPlane,
     ControlSettings,
 )
+from zitadel_mock.control.watch import FixtureWatcher, file_digest
 from zitadel_mock.domain.client_secrets import (
     SecretGenerator,
     seeded_random_bytes,
@@ -31,25 +32,25 @@ from zitadel_mock.operations.service import SecretService
 from zitadel_mock.protocols.connect import ConnectApp
 from zitadel_mock.protocols.connect_grpc import ConnectGrpc
 from zitadel_mock.protocols.connect_wire import is_v2_path
+from zitadel_mock.protocols.connection import RememberConnection
 from zitadel_mock.protocols.docs_overlay import DocsOverlay
+from zitadel_mock.protocols.front import (
+    ByContentType,
+    ByPath,
+    Cors,
+    KeepEncodedSlashes,
+    Lifespan,
+)
 from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
-from zitadel_mock.protocols.rest_control import remember_connection, with_control
-from zitadel_mock.protocols.rest_operation import CompiledOperation, FastLane
-from zitadel_mock.protocols.token_endpoint import with_token_endpoint
+from zitadel_mock.protocols.rest_control import RestControl
+from zitadel_mock.protocols.rest_operation import RestRoutes, with_rest_operations
+from zitadel_mock.protocols.token_endpoint import ServeTokenEndpoint
 from zitadel_mock.state.store import Store
-from zitadel_proto.wire import wire_of
 
 ENV_PREFIX: Final = "ZITADEL_MOCK_"
-EXPOSED_HEADERS: Final = (
-    "grpc-status, grpc-message, grpc-status-details-bin, www-authenticate, x-mock-namespace"
-)
-ALLOWED_METHODS: Final = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-DEFAULT_ALLOWED_HEADERS: Final = (
-    "authorization, content-type, x-zitadel-orgid, x-grpc-web, x-user-agent, grpc-timeout, "
-    "prefer, x-mock-namespace"
-)
+ADMIN_PREFIX: Final = "/__mock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +66,6 @@ class Settings:
     namespace_ttl: float = DEFAULT_NAMESPACE_TTL
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_stall: float = DEFAULT_MAX_STALL
-    fast_lane: bool = (
-        True  # the hot operation without connexion's layers (zitadel_mock.protocols.rest_operation)
-    )
 
     def control(self) -> ControlSettings:
         return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
@@ -86,7 +84,6 @@ class Settings:
         env[f"{ENV_PREFIX}NAMESPACE_TTL"] = str(self.namespace_ttl)
         env[f"{ENV_PREFIX}JOURNAL_SIZE"] = str(self.journal_size)
         env[f"{ENV_PREFIX}MAX_STALL"] = str(self.max_stall)
-        env[f"{ENV_PREFIX}FAST_LANE"] = "1" if self.fast_lane else ""
         return env
 
     @classmethod
@@ -108,7 +105,6 @@ class Settings:
             namespace_ttl=float(get(f"{ENV_PREFIX}NAMESPACE_TTL", DEFAULT_NAMESPACE_TTL)),
             journal_size=int(get(f"{ENV_PREFIX}JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE)),
             max_stall=float(get(f"{ENV_PREFIX}MAX_STALL", DEFAULT_MAX_STALL)),
-            fast_lane=bool(get(f"{ENV_PREFIX}FAST_LANE", "1")),
         )
 
 
@@ -135,114 +131,83 @@ def build_service(settings: Settings, store: Store | None = None) -> SecretServi
 
 
 class MockApp:
-    """The outermost ASGI app: CORS, path normalisation, then gRPC (by Content-Type) or REST."""
+    """The one ASGI app that answers every request on the port; the stack is assembled here.
+
+    From the outside in (each layer is starlette-style middleware, ``Layer(app, ...)``):
+
+    1. ``RememberConnection``: the server's way to drop an exchange, for the faults.
+    2. ``Lifespan``: the fixture watcher from startup to shutdown; the journal flushed at the end.
+    3. ``KeepEncodedSlashes``, then ``ByPath`` for the v2 and v2beta prefixes to ``ConnectApp``
+       (Connect, gRPC and gRPC-web as connect-go serves them, with their own CORS), then
+       ``Cors``: ZITADEL's HTTP front.
+    4. ``ByContentType``: gRPC and gRPC-web to ``GrpcApp`` (which goes through the control
+       plane's driver itself); everything else is REST:
+    5. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
+       API and page, outside the control plane.
+    6. ``RestControl``: every other request through the control plane's driver.
+    7. ``RestOperation``, one per operation with a REST path: ``POST`` on that path, compiled
+       from the spec.
+    8. ``DocsOverlay``: ``/openapi.json`` for the Swagger UI.
+    9. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
+    10. connexion: the spec's other paths, 404 and 405, the docs pages.
+    """
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
-        rest = DocsOverlay(with_token_endpoint(build_rest_app(service), service))
-        self.fast_lane: FastLane | None = None
-        if settings.fast_lane:
-            self.fast_lane = FastLane(rest, service, CompiledOperation())
-        controlled = with_control(
-            self.fast_lane or rest,
-            service,
-            fixtures_path=settings.fixtures,
-            seed=settings.seed,
-            settings=settings.control(),
-            watch=settings.watch,
+        self.control, watcher = build_control(service, settings)
+        routes = RestRoutes()  # the operations' REST paths, matched once per request (6 and 7)
+        self.rest: ASGIApp = with_rest_operations(  # REST under the control plane
+            DocsOverlay(ServeTokenEndpoint(build_rest_app(), service)), service, routes
         )
-        self.control = (
-            controlled.control
-        )  # what the gRPC adapter calls (zitadel_mock.control.plane)
-        self.rest: ASGIApp = controlled
-        self.grpc: ASGIApp = GrpcApp(GrpcAdapter(service), self.control)
-        # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike.
-        self.connect: ASGIApp = ConnectApp(
+        rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
+        rest = ByPath(rest, to=build_admin_app(self.control), when=for_admin)
+        app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
+        app = Cors(app, settings.cors_origins)
+        # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike, with
+        # rs/cors in front as ZITADEL mounts them (protocols/connect.py).
+        connect = ConnectApp(
             service, self.control, ConnectGrpc(service, self.control), settings.cors_origins
         )
-        self._any_origin = "*" in settings.cors_origins
-        self._origins = {o.encode() for o in settings.cors_origins}
+        app = ByPath(app, to=connect, when=for_v2)
+        app = KeepEncodedSlashes(app)
+        app = Lifespan(
+            app,
+            background=[watcher.run] if watcher is not None else [],
+            on_shutdown=[self.control.journal.flush],
+        )
+        self.app: ASGIApp = RememberConnection(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.rest(scope, receive, send)
-            return
-        scope = keep_encoded_slashes(scope)
-        remember_connection(scope, send)
-        if is_v2_path(scope["path"]):
-            await self.connect(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        app = self.rest if wire_of(headers.get(b"content-type")) is None else self.grpc
-        origin = headers.get(b"origin")
-        if origin is None:
-            await app(scope, receive, send)
-            return
-        preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
-        if not (self._any_origin or origin in self._origins):
-            if preflight:  # answered, without CORS headers: the browser refuses (as rs/cors)
-                await _refused_preflight(send)
-                return
-            await app(scope, receive, send)  # no CORS headers: the browser refuses
-            return
-        if preflight:
-            await self._preflight(origin, headers, send)
-            return
-        await app(scope, receive, _with_cors(send, origin))
-
-    @staticmethod
-    async def _preflight(origin: bytes, headers: dict[bytes, bytes], send: Send) -> None:
-        requested = headers.get(b"access-control-request-headers", DEFAULT_ALLOWED_HEADERS.encode())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 204,
-                "headers": [
-                    (b"access-control-allow-origin", origin),
-                    (b"access-control-allow-credentials", b"true"),
-                    (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
-                    (b"access-control-allow-headers", requested),
-                    (b"access-control-max-age", b"600"),
-                    (b"vary", b"Origin"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
+        await self.app(scope, receive, send)
 
 
-async def _refused_preflight(send: Send) -> None:
-    vary = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-    await send({"type": "http.response.start", "status": 204, "headers": [(b"vary", vary)]})
-    await send({"type": "http.response.body", "body": b""})
+def for_v2(scope: Scope) -> bool:
+    """The v2 and v2beta service prefixes, whatever the method or Content-Type."""
+    return is_v2_path(scope["path"])
 
 
-def _with_cors(send: Send, origin: bytes) -> Send:
-    async def cors_send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {
-                **message,
-                "headers": [
-                    *message.get("headers", []),
-                    (b"access-control-allow-origin", origin),
-                    (b"access-control-allow-credentials", b"true"),
-                    (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
-                    (b"vary", b"Origin"),
-                ],
-            }
-        await send(message)
-
-    return cors_send
+def for_admin(scope: Scope) -> bool:
+    """The admin app's requests: ``/__mock`` and below, and ``GET /`` (a link to the page)."""
+    path: str = scope["path"]
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        return True
+    return path == "/" and scope["method"] in ("GET", "HEAD")
 
 
-def keep_encoded_slashes(scope: Scope) -> Scope:
-    """Match routes the way grpc-gateway does: ``%2F`` inside a segment stays part of the id."""
-    raw: bytes | None = scope.get("raw_path")
-    if not raw or b"%2f" not in raw.lower():
-        return scope
-    segments = raw.split(b"?", 1)[0].decode("latin-1").split("/")
-    path = "/".join(unquote(s).replace("/", "%2F") for s in segments)
-    return {**scope, "path": path}
+def build_control(
+    service: SecretService, settings: Settings
+) -> tuple[ControlPlane, FixtureWatcher | None]:
+    """The control plane over ``service``, its baseline the fixture file (or the demo), and the
+    file's watcher if asked for."""
+    path = settings.fixtures
+    fixtures = load_fixtures_file(path) if path else demo_fixtures()
+    digest = file_digest(path)
+    control = ControlPlane(
+        service, fixtures, digest, settings=settings.control(), seed=settings.seed
+    )
+    watcher = FixtureWatcher(path, control, digest) if settings.watch and path is not None else None
+    return control, watcher
 
 
 def build_app(settings: Settings, store: Store | None = None) -> MockApp:

@@ -82,7 +82,7 @@ async def main() -> None:
     journal_on = build_app(Settings())
     journal_off = build_app(Settings(journal_size=0))
     apps: dict[str, tuple[Any, tuple[tuple[bytes, bytes], ...]]] = {
-        "REST app alone": (journal_on.rest.rest, ()),  # type: ignore[attr-defined]
+        "REST app alone": (journal_on.rest, ()),
         "control, journal off": (journal_off, ()),
         "control, journal on": (journal_on, ()),
         "control, journal on, namespace": (journal_on, ((b"x-mock-namespace", b"bench"),)),

@@ -23,6 +23,12 @@ POLL_SECONDS: Final = 0.5
 log = logging.getLogger("zitadel_mock.control.watch")
 
 
+def file_digest(path: Path | None) -> str:
+    """The digest the watcher compares: of the file's bytes, or of nothing for the demo."""
+    data = path.read_bytes() if path is not None else b""
+    return hashlib.sha256(data).hexdigest()
+
+
 def _console() -> None:
     """Watch messages are for the person at the terminal: show them even without log config."""
     if not log.handlers:

@@ -29,7 +29,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError, Row
 from zitadel_mock.domain.model import AppType
-from zitadel_mock.operations.service import MAX_ID_LENGTH, Regenerated, SecretService
+from zitadel_mock.operations.service import Regenerated, SecretService
 from zitadel_proto.methods import (
     V2_GENERATE_CLIENT_SECRET,
     V2_METHOD,
@@ -46,6 +46,8 @@ from zitadel_proto.zitadel.application_v2_pb2 import (
     GenerateClientSecretRequest,
     GenerateClientSecretResponse,
 )
+
+MAX_ID_LENGTH: Final = 200  # protoc-gen-validate's max_len on both ids, in runes
 
 
 class ApiVersion(enum.StrEnum):

@@ -52,9 +52,10 @@ from zitadel_mock.protocols.connect_wire import (
     negotiate,
     read_limited,
     request_id,
+    wait_for_disconnect,
     within,
 )
-from zitadel_mock.protocols.rest_control import drop_connection, wait_for_disconnect
+from zitadel_mock.protocols.connection import drop_connection
 
 log = logging.getLogger("zitadel_mock.protocols.connect")
 

@@ -37,11 +37,12 @@ from zitadel_mock.protocols.connect_wire import (
     http_date,
     read_limited,
     request_id,
+    wait_for_disconnect,
     within,
 )
+from zitadel_mock.protocols.connection import drop_connection
 from zitadel_mock.protocols.grpc_app import speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
-from zitadel_mock.protocols.rest_control import drop_connection, wait_for_disconnect
 from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, encode_frame
 
 log = logging.getLogger("zitadel_mock.protocols.connect_grpc")

@@ -17,6 +17,7 @@ from starlette.types import Receive
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.protocols.connection import client_gone
 from zitadel_proto.methods import V2_PREFIX, V2BETA_PREFIX
 
 PREFIXES: Final = (V2_PREFIX, V2BETA_PREFIX)
@@ -205,3 +206,9 @@ def go_quote(value: str) -> str:
     """Go's ``%q`` for the printable strings headers carry."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in escaped) + '"'
+
+
+async def wait_for_disconnect(receive: Receive, limit: float) -> None:
+    """Wait until the client goes away, at most ``limit`` seconds (a stalled answer)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(client_gone(receive), limit)

@@ -3,11 +3,11 @@
 :class:`GrpcApp` answers every request whose Content-Type is ``application/grpc*`` (native gRPC,
 HTTP/2 with trailers) or ``application/grpc-web*`` (binary or base64 ``-text``, any HTTP
 version, trailers in a final frame). It checks what grpc-go's transport checks, in grpc-go's
-order (method, HTTP version, timeout, route, encoding, framing), reads exactly one message, asks
-the control plane what this call gets (metadata ``prefer`` and ``x-mock-namespace``, or the
-queue), and runs it through :class:`~zitadel_mock.protocols.grpc_codec.GrpcAdapter`. Every call,
-refused
-or not, ends as one journal entry.
+order (method, HTTP version, timeout, route, encoding, framing), reads exactly one message, and
+hands the call to the control plane's driver (:func:`zitadel_mock.control.driver.drive`) with
+gRPC's side of it (:class:`GrpcExchange`), which runs it through
+:class:`~zitadel_mock.protocols.grpc_codec.GrpcAdapter`. Every call, refused or not, ends as one
+journal entry.
 
 Faults drop what a client waits for: on HTTP/1.1 (gRPC-web) the connection, on HTTP/2 the
 stream (RST_STREAM with CANCEL; the connection and its other streams live on).
@@ -19,12 +19,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
 
-from zitadel_mock.control.outcomes import Fault
-from zitadel_mock.control.plane import Call, ControlPlane
+from zitadel_mock.control.driver import Held, Request, Sent, drive
+from zitadel_mock.control.plane import ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import SUCCESS_HEADER_BYTES
+from zitadel_mock.protocols.connection import client_gone, drop_connection
 from zitadel_mock.protocols.grpc_codec import (
     GrpcAdapter,
     Metadata,
@@ -33,7 +36,6 @@ from zitadel_mock.protocols.grpc_codec import (
     error_reply,
 )
 from zitadel_mock.protocols.grpc_frames import ClientGoneError, read_message
-from zitadel_mock.protocols.rest_control import drop_connection, wait_for_disconnect
 from zitadel_proto.wire import (
     Wire,
     encode_frame,
@@ -42,10 +44,8 @@ from zitadel_proto.wire import (
     parse_timeout,
     wire_of,
 )
-from zitadel_proto.zitadel.management_pb2 import RegenerateOIDCClientSecretRequest
 
 ENCODINGS: Final = ("identity", "gzip")
-SUCCESS_HEADERS: Final = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 
 
 class GrpcApp:
@@ -56,9 +56,8 @@ class GrpcApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         metadata = metadata_of(scope["headers"])
         wire = wire_of(metadata.get("content-type")) or Wire.GRPC
-        answer = _Answer(send, wire, metadata.get("content-type", wire.value))
-        message: RegenerateOIDCClientSecretRequest | None = None
-        refusal: Reply | None = None
+        message: Message | None = None
+        refusal: MockError | None = None
         deadline: float | None = None
         try:
             timeout = check_call(scope, wire, metadata)
@@ -66,112 +65,102 @@ class GrpcApp:
                 deadline = asyncio.get_running_loop().time() + timeout
             async with asyncio.timeout_at(deadline):
                 encoding = metadata.get("grpc-encoding", "identity")
-                message = self.adapter.parse(await read_message(receive, wire, encoding))
+                message = self.adapter.parse(
+                    scope["path"], await read_message(receive, wire, encoding)
+                )
         except ClientGoneError:
             return
         except MockError as error:
-            refusal = error_reply(error)
+            refusal = error
         except TimeoutError:
-            refusal = error_reply(MockError(errors.DEADLINE_EXCEEDED))
-        call = self.control.begin(
+            refusal = MockError(errors.DEADLINE_EXCEEDED)
+        if message is None and refusal is None:
+            refusal = MockError(errors.INTERNAL, reason="no message")
+        request = Request(
             transport="grpc" if wire is Wire.GRPC else "grpc-web",
             method=scope["method"],
             path=scope["path"],
             headers=metadata.items(),
-            project_id=message.project_id if message is not None else None,
-            app_id=message.app_id if message is not None else None,
+            project_id=getattr(message, "project_id", None),
+            app_id=getattr(message, "app_id", None),
             operation=message is not None,
         )
-        note: str | None = None
-        try:
-            if refusal is not None or message is None:
-                await answer.reply(
-                    refusal or error_reply(MockError(errors.INTERNAL, reason="no message"))
-                )
-            elif call.error is not None:
-                await answer.reply(error_reply(call.error))
-            else:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        note = await self._decide(
-                            call=call,
-                            message=message,
-                            metadata=metadata,
-                            scope=scope,
-                            receive=receive,
-                            answer=answer,
-                        )
-                except TimeoutError:
-                    await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
-        finally:
-            self.control.finish(
-                call, status=answer.status, grpc_code=answer.code, message=note or answer.message
-            )
 
-    async def _decide(
+        async def run(namespace: str) -> Reply:
+            assert message is not None  # the driver runs no call that was refused
+            return await self.adapter.run(scope["path"], message, metadata, namespace)
+
+        exchange = GrpcExchange(
+            scope,
+            receive,
+            send,
+            wire=wire,
+            content_type=metadata.get("content-type", wire.value),
+            run=run,
+        )
+        await drive(self.control, request, exchange, refusal=refusal, deadline=deadline)
+
+
+class GrpcExchange:
+    """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one gRPC or gRPC-web call:
+    sends its response and remembers what it said, for the journal."""
+
+    def __init__(
         self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
         *,
-        call: Call,
-        message: RegenerateOIDCClientSecretRequest,
-        metadata: Metadata,
-        scope: Scope,
-        receive: Receive,
-        answer: _Answer,
-    ) -> str | None:
-        """Delay, then a fault, a forced error or the real call; returns a note for the journal."""
-        if call.delay_ms:
-            await asyncio.sleep(call.delay_seconds)
-
-        async def run() -> Reply:
-            return await self.adapter.run(message, metadata, call.ns)
-
-        if call.fault is not None:
-            return await self._fault(call.fault, scope, receive, answer, run)
-        forced = call.forced_error()
-        await answer.reply(error_reply(forced) if forced is not None else await run())
-        return None
-
-    async def _fault(
-        self,
-        fault: Fault,
-        scope: Scope,
-        receive: Receive,
-        answer: _Answer,
-        run: Callable[[], Awaitable[Reply]],
-    ) -> str | None:
-        if fault is Fault.CLOSE:
-            await drop_connection(scope)
-        elif fault is Fault.EMPTY:
-            await answer.start(200, trailers=False)
-            await answer.body(b"", more=False)
-        elif fault is Fault.STALL:
-            await answer.start(200, trailers=answer.wire is Wire.GRPC)
-            await wait_for_disconnect(receive, self.control.settings.max_stall)
-            await drop_connection(scope)
-        else:
-            reply = await run()
-            if fault is Fault.LOST:
-                await drop_connection(scope)
-                return f"the call answered grpc-status {int(reply.code)}; the response was dropped"
-            body = answer.encode_body(reply)
-            half = body[: len(body) // 2]
-            await answer.start(200, trailers=answer.wire is Wire.GRPC)
-            await answer.body(half, more=True)
-            await drop_connection(scope)
-            return f"{len(half)} of {len(body)} body bytes sent"
-        return None
-
-
-class _Answer:
-    """Sends one gRPC or gRPC-web response and remembers what it said, for the journal."""
-
-    def __init__(self, send: Send, wire: Wire, content_type: str) -> None:
+        wire: Wire,
+        content_type: str,
+        run: Callable[[str], Awaitable[Reply]],
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
         self.send = send
         self.wire = wire
+        self._run = run
         self.headers = [(b"content-type", content_type.encode("latin-1"))]
         self.status: int | None = None
         self.code: int | None = None
-        self.message: str | None = None
+        self.text: str | None = None
+
+    # -- the driver's Wire ---------------------------------------------------------------
+
+    async def send_error(self, error: MockError) -> None:
+        await self.reply(error_reply(error))
+
+    async def run(self, namespace: str) -> None:
+        await self.reply(await self._run(namespace))
+
+    async def hold(self, namespace: str) -> Held:
+        reply = await self._run(namespace)
+        return Held(f"grpc-status {int(reply.code)}", self.encode_body(reply))
+
+    async def send_part(self, body: bytes) -> None:
+        await self.start(200, trailers=self.wire is Wire.GRPC)
+        await self.body(body, more=True)
+
+    async def send_empty(self) -> None:
+        await self.start(200, trailers=False)
+        await self.body(b"", more=False)
+
+    async def send_stall_head(self) -> None:
+        await self.start(200, trailers=self.wire is Wire.GRPC)
+
+    async def client_gone(self) -> None:
+        await client_gone(self.receive)
+
+    async def close(self) -> None:
+        await drop_connection(self.scope)  # the message has been read already
+
+    async def drop(self) -> None:
+        await drop_connection(self.scope)
+
+    def sent(self) -> Sent:
+        return Sent(self.status, self.code, self.text)
+
+    # -- gRPC's answers --------------------------------------------------------------------
 
     async def start(
         self, status: int, *, trailers: bool, extra: list[tuple[bytes, bytes]] | None = None
@@ -198,9 +187,9 @@ class _Answer:
         return encode_web_text(body) if self.wire is Wire.GRPC_WEB_TEXT else body
 
     async def reply(self, reply: Reply) -> None:
-        self.code, self.message = int(reply.code), reply.message or None
+        self.code, self.text = int(reply.code), reply.message or None
         trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
-        extra = list(SUCCESS_HEADERS) if reply.payload is not None else []
+        extra = list(SUCCESS_HEADER_BYTES) if reply.payload is not None else []
         if reply.http_status != 200 or (self.wire is Wire.GRPC and reply.payload is None):
             # Trailers-only: the status travels in the one header block, nothing follows.
             await self.start(reply.http_status, trailers=False, extra=[*extra, *trailers])

@@ -27,20 +27,19 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import NAMESPACE_HEADER, SUCCESS_HEADER_BYTES
 from zitadel_mock.domain.model import AppType, AuthMethod
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.gateway import NAMESPACE_HEADER
+from zitadel_mock.protocols.body import ClientGoneError, read_body
 
 TOKEN_PATH: Final = "/oauth/v2/token"
 MAX_FORM_BYTES: Final = 1024 * 1024
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 CODE_GRANT: Final = "authorization_code"
 JWT_ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-RESPONSE_HEADERS: Final = (
-    (b"content-type", b"application/json"),
-    (b"cache-control", b"no-store"),
-    (b"pragma", b"no-cache"),
-)
+# RFC 6749 section 5.1: token responses are never cached, errors included.
+RESPONSE_HEADERS: Final = ((b"content-type", b"application/json"), *SUCCESS_HEADER_BYTES)
 
 
 class OAuthError(Exception):
@@ -214,25 +213,26 @@ class TokenEndpoint:
         # AuthMethod.NONE: a public client; ZITADEL checks no secret at all.
 
 
-def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
-    """``app``, except that ``/oauth/v2/token`` is answered by :class:`TokenEndpoint`."""
-    endpoint = TokenEndpoint(service)
+class ServeTokenEndpoint:
+    """ASGI middleware: ``/oauth/v2/token`` is answered by :class:`TokenEndpoint`, the rest goes
+    to ``app``."""
 
-    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, app: ASGIApp, service: SecretService) -> None:
+        self.app = app
+        self.endpoint = TokenEndpoint(service)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != TOKEN_PATH:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         body, too_large = b"", False
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            if not too_large:
-                body += message.get("body", b"")
-                too_large = len(body) > MAX_FORM_BYTES
-            if not message.get("more_body", False):
-                break
+        try:
+            body = await read_body(receive, MAX_FORM_BYTES)
+        except MockError:  # longer than MAX_FORM_BYTES
+            too_large = True
+        except ClientGoneError:
+            return  # nobody is left to answer
         request = TokenRequest(
             method=scope["method"],
             content_type=headers.get(b"content-type", b""),
@@ -241,7 +241,9 @@ def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
             query=scope.get("query_string", b""),
             body=body,
         )
-        error = invalid_request("error parsing form") if too_large else endpoint.answer(request)
+        error = (
+            invalid_request("error parsing form") if too_large else self.endpoint.answer(request)
+        )
         payload = error.body()
         extra = [(b"allow", b"POST")] if error.status == 405 else []
         await send(
@@ -256,5 +258,3 @@ def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
             }
         )
         await send({"type": "http.response.body", "body": payload})
-
-    return dispatch
