@@ -110,6 +110,12 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("timeout", "--timeout", "ZITADEL_CONTRACT_TIMEOUT",
            "seconds to wait for each response (default 10)", _non_negative_float, 10.0,
            "SECONDS"),
+    Option("json_report", "--json-report", "ZITADEL_CONTRACT_JSON_REPORT",
+           "write a JSON report here (causes, counts, verdict; secrets redacted)",
+           metavar="PATH"),
+    Option("no_rotate", "--no-rotate", "ZITADEL_CONTRACT_NO_ROTATE",
+           "rotate nothing: run only the checks that cannot succeed in rotating (auth, unknown "
+           "ids, bad input, the schema of errors); needs no acknowledgement", _boolean, False),
     Option("allow_rotation", ACK_FLAG, "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET",
            "required for a target that is not on this machine: the run replaces the app's "
            "client secret, again and again", _boolean, False),
@@ -135,6 +141,8 @@ class Settings:
     secret_length: int = 64
     secret_alphabet: str = "[A-Za-z0-9]"
     timeout: float = 10.0
+    json_report: str | None = None
+    no_rotate: bool = False
     allow_rotation: bool = False
 
 
@@ -196,13 +204,14 @@ def _check(settings: Settings) -> None:
             + ", ".join(o.env for o in OPTIONS if o.cli in missing)
             + "): the token and the ids of a disposable OIDC app"
         )
-    if not is_loopback(settings.url) and not settings.allow_rotation:
+    if not is_loopback(settings.url) and not settings.allow_rotation and not settings.no_rotate:
         raise SettingsError(
             f"refusing to verify {settings.url}: it is not on this machine, and the run "
             f"rotates the client secret of app {settings.app_id} (project "
             f"{settings.project_id}) many times, so every client using that secret stops "
             f"working. Point it at a disposable app, then add {ACK_FLAG} (or set "
-            "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET=1)"
+            "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET=1), or check without rotating "
+            "with --no-rotate (docs/operators.md)"
         )
 
 

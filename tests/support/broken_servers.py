@@ -302,6 +302,26 @@ class MessageWithoutId(Defect):
         return _with_json(exchange, {**status, "message": status["details"][0]["message"]})
 
 
+class DetailsDropped(Defect):
+    """Errors keep ZITADEL's message '<text> (<id>)' but lose their details (the ErrorDetail)."""
+
+    def response(self, exchange: Exchange) -> tuple[int, Headers, bytes]:
+        status = _json(exchange) if exchange.status >= 400 else None
+        if not isinstance(status, dict) or not status.get("details"):
+            return super().response(exchange)
+        return _with_json(exchange, {k: v for k, v in status.items() if k != "details"})
+
+
+class AlwaysASecret(Defect):
+    """Every request, whatever it asks, gets 200 {"clientSecret": "x"}: no status, no details."""
+
+    def request(
+        self, path: str, headers: Headers, body: bytes
+    ) -> tuple[Headers, bytes] | tuple[int, Headers, bytes]:
+        answer = json.dumps({"clientSecret": "x"}).encode()
+        return 200, [(b"content-type", b"application/json")], answer
+
+
 class ExtraFieldsRefused(Defect):
     """A body field other than the ids is refused, against the gateway's rules."""
 
@@ -392,13 +412,26 @@ class Deployment:
         }
 
 
+def admin_in_app_org(document: str) -> str:
+    """The contract's fixtures with the admin token's own org the app's org, so that a call
+    without ``x-zitadel-orgid`` still finds the app."""
+    admin = 'name: contract-admin\n    user: "310000000000001001"\n'
+    moved = document.replace(f'{admin}    org: "{HOME_ORG}"', f'{admin}    org: "{APP_ORG}"')
+    assert moved != document
+    return moved
+
+
 @contextmanager
-def serve(wrap: Callable[[ASGIApp, str, str], ASGIApp]) -> Iterator[Deployment]:
-    """The mock with the contract's fixtures, wrapped by ``wrap(app, token, viewer_token)``."""
+def serve(
+    wrap: Callable[[ASGIApp, str, str], ASGIApp],
+    fixtures_of: Callable[[str], str] = lambda document: document,
+) -> Iterator[Deployment]:
+    """The mock with the contract's fixtures (``fixtures_of`` may change them), wrapped by
+    ``wrap(app, token, viewer_token)``."""
     token, viewer = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as folder:
         fixtures = Path(folder) / "fixtures.yaml"
-        fixtures.write_text(fixture_document(token, viewer))
+        fixtures.write_text(fixtures_of(fixture_document(token, viewer)))
         app = wrap(build_app(Settings(fixtures=fixtures)), token, viewer)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
