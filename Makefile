@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test check fuzz bench profile clean proto
+.PHONY: run test test-floor check fuzz bench profile clean proto
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# make test-floor: the contract kit at the lowest versions pyproject.toml allows (pytest 8.4,
+# schemathesis 4.32.0, ...), installed from PyPI into a fresh virtualenv: needs the network.
+test-floor: $(STAMP)
+	ZITADEL_TEST_FLOOR=1 $(BIN)/pytest tests/contracts/test_install.py
 
 # make fuzz: the same property tests with many more examples, schemathesis at length, and the
 # contract suite at length against a mock it starts itself. FUZZ_EXAMPLES scales all of them;

@@ -103,5 +103,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
         return subprocess.run(command, env=env, check=False).returncode
 
 
+def console() -> int:
+    """The ``zitadel-contract`` command: ``zitadel-mock verify`` without the mock's stack."""
+    return main(prog="zitadel-contract")
+
+
 if __name__ == "__main__":
     sys.exit(main())

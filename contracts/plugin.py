@@ -32,7 +32,15 @@ from _pytest.reports import TestReport
 
 from zitadel_contract import preflight, report
 from zitadel_contract.preflight import Stop
-from zitadel_contract.provision import APP, PROJECT, LocalMock, Target, given_target
+from zitadel_contract.provision import (
+    APP,
+    PROJECT,
+    SERVER_EXTRA_HINT,
+    LocalMock,
+    Target,
+    given_target,
+    mock_installed,
+)
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.session import Session, format_findings
 from zitadel_contract.settings import OPTIONS, Settings, SettingsError, resolve
@@ -202,6 +210,8 @@ def replace_line(stop: Stop) -> Stop:
 def _target(run: Run, settings: Settings) -> Target:
     if settings.url is not None:
         return given_target(settings)
+    if not mock_installed():
+        raise Stop(preflight.USAGE, f"zitadel contract: {SERVER_EXTRA_HINT}")
     run.mock = LocalMock()
     try:
         return run.mock.start()
