@@ -154,7 +154,7 @@ def reproduce(case: Case[Any], session: Session) -> str:
 def run_case(case: Case[Any], session: Session) -> None:
     """Send one aimed case, check the reply like any other, then run every check on it."""
     target = session.target
-    response = case.call(base_url=target.url)
+    response = case.call(base_url=target.url, session=session.schema_http)
     session.recorder.count_case()
     reply = read_reply(response.status_code, flat_headers(response.headers), response.content)
     ids = case.path_parameters or {}
@@ -172,11 +172,12 @@ def run_case(case: Case[Any], session: Session) -> None:
     if session.settings.no_rotate:  # a valid request on an unknown app is rightly refused
         builtin_checks = tuple(c for c in BUILTIN_CHECKS if c is not POSITIVE_ACCEPTANCE)
     everything = (*builtin_checks, *ZITADEL_CHECKS)
-    if not _failures(case, response, everything, auth, target.url):
+    sent = {"base_url": target.url, "session": session.schema_http}
+    if not _failures(case, response, everything, auth, sent):
         return
     answer = f"answered HTTP {response.status_code}: {response.content[:400]!r}"
     for check in everything:  # something broke: run each check alone to name the culprit
-        for failure in _failures(case, response, (check,), auth, target.url):
+        for failure in _failures(case, response, (check,), auth, sent):
             message = failure.message
             if not isinstance(failure, ContractFailure):
                 message = f"{failure.title}: {failure.message}".strip().rstrip(":")
@@ -189,12 +190,10 @@ def _failures(
     response: Any,
     checks: tuple[Check, ...],
     auth: dict[str, str] | None,
-    base_url: str,
+    sent: dict[str, Any],
 ) -> tuple[Failure, ...]:
     try:
-        case.validate_response(
-            response, checks=list(checks), headers=auth, transport_kwargs={"base_url": base_url}
-        )
+        case.validate_response(response, checks=list(checks), headers=auth, transport_kwargs=sent)
     except FailureGroup as group:
         return tuple(group.exceptions)
     return ()

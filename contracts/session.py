@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
+import requests
 from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
 
@@ -120,11 +121,14 @@ class Session:
             Shape(settings.secret_length, settings.secret_alphabet, settings.clock_skew)
         )
         self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        # schemathesis sends its cases with requests: one pool for the run, not one per case.
+        self.schema_http = requests.Session()
         REDACTOR.add(target.token, "token")
         REDACTOR.add(target.no_permission_token, "no-permission-token")
 
     def close(self) -> None:
         self.http.close()
+        self.schema_http.close()
         self.transport.close()
 
     # -- calls -------------------------------------------------------------------------------
