@@ -8,6 +8,7 @@ that does not resolve, TLS against a plain-HTTP port, the mock with wrong settin
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,18 @@ def test_a_closed_port_is_exit_3_in_one_line() -> None:
     result = run([*VERIFY, *target(url)], env={"ZITADEL_CONTRACT_TOKEN": "admin-pat"})
     assert result.returncode == 3, result.stdout + result.stderr
     assert_one_line_stop(result.stdout + result.stderr, 3, "connection refused")
+
+
+def test_the_json_report_of_a_stopped_run_names_the_stop(tmp_path: Path) -> None:
+    url, path = f"http://127.0.0.1:{free_port()}", tmp_path / "contract.json"
+    run(
+        [*VERIFY, *target(url), "--json-report", str(path)],
+        env={"ZITADEL_CONTRACT_TOKEN": "admin-pat"},
+    )
+    document = json.loads(path.read_text())
+    assert document["exit_code"] == 3
+    assert "connection refused" in document["stopped"]
+    assert document["counts"]["cases"] == 0
 
 
 def test_the_plugin_gives_the_same_exit_3_for_a_closed_port() -> None:
