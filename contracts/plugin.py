@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import httpx
 import pytest
+import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
@@ -44,13 +45,13 @@ from zitadel_contract.provision import (
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.session import Session, format_findings
 from zitadel_contract.settings import OPTIONS, Settings, SettingsError, resolve
+from zitadel_contract.terminal import progress, redact_report, say
 from zitadel_contract.transports.registry import TRANSPORTS, open_transport
-from zitadel_contract.verdict import Run, summary, verdict_of, write_json
+from zitadel_contract.verdict import NOT_RUN, Run, summary, verdict_of, write_json
 
 FIXTURE: Final = "zitadel_contract"
 ROTATES_MARK: Final = "zitadel_rotates"
 JUNIT_VARIABLE: Final = "ZITADEL_CONTRACT_JUNIT"
-PROGRESS_EVERY_SECONDS: Final = 3.0
 RUN_KEY: Final = pytest.StashKey["Run"]()
 
 
@@ -171,8 +172,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         org = f", org {settings.org_id}" if settings.org_id else ""
         what = f"app {settings.app_id} (project {settings.project_id}{org}) at {settings.url}"
     verb = "check, without rotating," if settings.no_rotate else "rotate"
-    _say(config, f"zitadel contract: will {verb} the client secret of {what}")
-    _say(
+    say(config, f"zitadel contract: will {verb} the client secret of {what}")
+    say(
         config,
         f"zitadel contract: transport {settings.transport}, {settings.examples} examples per "
         f"property, seed {settings.seed} (ZITADEL_CONTRACT_SEED={settings.seed} repeats it)",
@@ -197,10 +198,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     run.notes = outcome.notes
     for note in outcome.notes:
-        _say(config, f"zitadel contract: preflight: {note}")
+        say(config, f"zitadel contract: preflight: {note}")
     run.session = Session(settings, target, transport, run.recorder)
     run.started = time.monotonic()  # cases/s counts from the first test on
-    run.recorder.on_case = lambda: _progress(config, run, force=False)
+    run.recorder.on_case = lambda: progress(config, run, force=False)
 
 
 def replace_line(stop: Stop) -> Stop:
@@ -217,37 +218,6 @@ def _target(run: Run, settings: Settings) -> Target:
         return run.mock.start()
     except RuntimeError as exc:
         raise Stop(preflight.UNREACHABLE, f"the suite's own mock did not start: {exc}") from None
-
-
-def _say(config: pytest.Config, line: str) -> None:
-    """A line on the terminal now, even from inside a test (output capture or not)."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None:
-        return
-    if capture is None:
-        reporter.write_line(line)
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(line)
-
-
-def _progress(config: pytest.Config, run: Run, *, force: bool) -> None:
-    now = time.monotonic()
-    if not force and now - run.last_progress < PROGRESS_EVERY_SECONDS:
-        return
-    if not run.last_progress and not force:
-        run.last_progress = now  # the first case starts the clock for the next line
-        return
-    run.last_progress = now
-    elapsed = max(now - run.started, 1e-9)
-    done = len(run.outcomes)
-    cases = run.recorder.cases
-    _say(
-        config,
-        f"zitadel contract: {done}/{len(run.suite) - run.deselected} tests done, {cases} cases, "
-        f"{cases / elapsed:.0f} cases/s",
-    )
 
 
 @pytest.fixture(scope="session")
@@ -267,7 +237,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     if run is None or not _uses_fixture(item):
         return (yield)
     run.recorder.current_test = item.nodeid
-    result = yield
+    if run.lost is not None:
+        pytest.skip(f"{NOT_RUN}{run.lost}")
+    try:
+        result = yield
+    except (httpx.TransportError, requests.ConnectionError, requests.Timeout) as exc:
+        # The target stopped answering mid-run: one line, and the rest of the run is skipped.
+        name = type(exc).__name__
+        target = run.session.target.url if run.session is not None else "the target"
+        run.lost = f"{target} stopped answering ({name}: {str(exc)[:160]})"
+        pytest.fail(run.lost, pytrace=False)
     findings = run.recorder.of(item.nodeid)
     if findings:
         broken = report.order(f.check for f in findings)
@@ -307,7 +286,7 @@ class RunHooks:
         elif report.when == "call":
             run.outcomes.setdefault(report.nodeid, "passed")
         if report.when == "teardown":
-            _progress(self.config, run, force=True)
+            progress(self.config, run, force=True)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_teststatus(self, report: TestReport) -> Generator[None, Any, Any]:
@@ -317,33 +296,6 @@ class RunHooks:
             category, _letter, word = result
             return category, "", word
         return result
-
-
-class RedactedRepr:
-    """A failure's text after redaction, shaped the way reporters read a longrepr."""
-
-    def __init__(self, original: Any) -> None:
-        self.text = REDACTOR.redact(str(original))
-        crash = getattr(original, "reprcrash", None)
-        self.reprcrash = (
-            replace(crash, message=REDACTOR.redact(crash.message)) if crash is not None else None
-        )
-
-    def toterminal(self, out: Any) -> None:
-        for line in self.text.splitlines():
-            out.line(line)
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def redact_report(report: TestReport) -> None:
-    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
-        report.longrepr = RedactedRepr(report.longrepr)  # type: ignore[assignment]
-    elif isinstance(report.longrepr, tuple):
-        path, line, reason = report.longrepr
-        report.longrepr = (path, line, REDACTOR.redact(reason))
-    report.sections = [(title, REDACTOR.redact(text)) for title, text in report.sections]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -16,6 +16,9 @@ The steps, in order:
    type;
 4. with a client id and the secret step 3 received: the token endpoint must not refuse that
    pair as ``invalid_client``, which would mean the client id is not the app's.
+
+The ZITADEL error ids of step 3 are those of the v1 Management API; another API version brings
+its own table, the steps stay.
 """
 
 from __future__ import annotations
@@ -235,6 +238,8 @@ def run(
     except NotApplicableError as exc:
         notes.append(f"token and app not checked: {exc}")
         return Outcome(tuple(notes))
-    if target.client_id is not None and reply.rotation is not None:
+    if target.client_id is None:
+        notes.append("client id not checked: none given (--client-id)")
+    elif reply.rotation is not None:
         notes.append(check_client_id(http, target, reply.rotation.client_secret))
     return Outcome(tuple(notes))

@@ -10,6 +10,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -19,6 +20,8 @@ from zitadel_contract.provision import LocalMock
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.session import Recorder, Session
 from zitadel_contract.settings import Settings
+
+NOT_RUN: Final = "not run: "  # the skip reason of the tests after the target went away
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Run:
     started: float = field(default_factory=time.monotonic)
     last_progress: float = 0.0
     verdict: int | None = None
+    lost: str | None = None  # set when the target stopped answering mid-run
 
     def close(self) -> None:
         if self.session is not None:
@@ -52,6 +56,8 @@ def verdict_of(run: Run, exitstatus: int) -> int:
     """The run's exit code (see EXIT_CODES) from pytest's and what the run saw."""
     if run.stop is not None:
         return run.stop.code
+    if run.lost is not None:
+        return preflight.UNREACHABLE
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         return preflight.NOTHING_RAN if run.recorder.cases == 0 else preflight.HOLDS
     if exitstatus == pytest.ExitCode.USAGE_ERROR:
@@ -79,7 +85,7 @@ def write_json(path: Path, run: Run, found: list[report.Cause]) -> None:
     document = {
         "exit_code": verdict,
         "verdict": EXIT_CODES.get(verdict, "pytest's own exit code"),
-        "stopped": run.stop.line if run.stop is not None else None,
+        "stopped": run.stop.line if run.stop is not None else run.lost,
         "target": run.session.target.describe() if run.session is not None else settings.url,
         "transport": settings.transport,
         "seed": settings.seed,
@@ -120,6 +126,9 @@ def summary(run: Run, exitstatus: int) -> list[str]:
             f"--no-rotate: the app's secret was not rotated; {len(run.not_rotating)} test(s) "
             "that rotate were skipped, every check that cannot rotate ran"
         )
+    if run.lost is not None:
+        skipped = sum(1 for reason in run.skips.values() if reason.startswith(NOT_RUN))
+        write(f"the run stopped: {run.lost}; the {skipped} test(s) after it were skipped")
     found = report.causes(run.recorder.findings)
     if found:
         write(f"broken promises: {len(found)} root cause(s), the most basic first")
@@ -130,7 +139,7 @@ def summary(run: Run, exitstatus: int) -> list[str]:
         for line in report.export_lines(names, suite_mock=suite_mock):
             write("  " + line)
     for test, reason in run.skips.items():
-        if test not in run.not_rotating:
+        if test not in run.not_rotating and not reason.startswith(NOT_RUN):
             write(f"not checked: {test.split('::')[-1]}: {reason}")
     if verdict == preflight.HOLDS:
         write("the contract holds")

@@ -9,6 +9,8 @@ that does not resolve, TLS against a plain-HTTP port, the mock with wrong settin
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,6 +107,28 @@ def test_a_client_id_of_another_app_is_exit_4(mock: LiveServer) -> None:
     )
     assert result.returncode == 4, result.stdout + result.stderr
     assert_one_line_stop(result.stdout + result.stderr, 4, "ZITADEL_CONTRACT_CLIENT_ID")
+
+
+def test_a_target_that_stops_answering_mid_run_is_exit_3_in_one_line() -> None:
+    live = start_server()
+    command = [*VERIFY, *target(live.url), "--examples", "100"]
+    env = {**os.environ, "ZITADEL_CONTRACT_TOKEN": "admin-pat", "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "1/16 tests done" in line:
+                live.stop()  # the mock goes away after the first test
+        process.wait(300)
+    live.stop()
+    output = "".join(lines)
+    assert process.returncode == 3, output
+    assert "stopped answering" in output
+    assert "Traceback" not in output
+    assert len(output.splitlines()) < 60, output
 
 
 def test_deselecting_every_test_is_exit_5_and_never_holds() -> None:
