@@ -8,8 +8,7 @@ that only the wheel provides ``zitadel_contract`` there. The project beside it h
 ``contracts`` and ``mockserver`` packages, strict pytest settings, and a test of its own.
 
 The floor (the lowest versions pyproject.toml allows) and the newest pytest need the network to
-install: that test
-runs only with ZITADEL_TEST_FLOOR=1 (``make test-floor``).
+install: that test runs only with ZITADEL_TEST_FLOOR=1 (``make test-floor``).
 """
 
 from __future__ import annotations
