@@ -93,6 +93,15 @@ def test_a_token_the_mock_refuses_is_exit_4(mock: LiveServer) -> None:
     assert "not-a-known-pat" not in output
 
 
+def test_a_token_the_mock_refuses_over_grpc_is_exit_4_too(mock: LiveServer) -> None:
+    result = run(
+        [*VERIFY, *target(mock.url, "--transport", "grpc")],
+        env={"ZITADEL_CONTRACT_TOKEN": "not-a-known-pat"},
+    )
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert_one_line_stop(result.stdout + result.stderr, 4, "refuses the token")
+
+
 def test_an_app_the_mock_does_not_have_is_exit_4(mock: LiveServer) -> None:
     words = [mock.url, "--org-id", ACME, "--project-id", PORTAL, "--app-id", "319487671630849999"]
     result = run([*VERIFY, *words], env={"ZITADEL_CONTRACT_TOKEN": "admin-pat"})
