@@ -192,7 +192,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         finally:
             http.close()
     except Stop as stop:
-        run.stop = replace_line(stop)
+        run.stop = _redacted(stop)
         session.items[:] = []
         run.close()
         return
@@ -204,7 +204,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     run.recorder.on_case = lambda: progress(config, run, force=False)
 
 
-def replace_line(stop: Stop) -> Stop:
+def _redacted(stop: Stop) -> Stop:
     return Stop(stop.code, REDACTOR.redact(stop.line))
 
 

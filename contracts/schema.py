@@ -26,7 +26,7 @@ from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi import checks as builtin
 
 from zitadel_contract.checks import CHECKS, status_violations
-from zitadel_contract.model import NONEXISTENT_PREFIX, Call, Violation
+from zitadel_contract.model import Call, Violation
 from zitadel_contract.session import Session
 from zitadel_contract.transports.rest import TOKEN_VARIABLE, read_reply
 
@@ -133,8 +133,7 @@ def aim(case: Case[Any], session: Session, *, add_token: bool) -> None:
     With ``--no-rotate`` the app id is one no ZITADEL has, so that no case can rotate anything.
     """
     target = session.target
-    app = f"{NONEXISTENT_PREFIX}app" if session.settings.no_rotate else target.app_id
-    for name, given in (("projectId", target.project_id), ("appId", app)):
+    for name, given in (("projectId", target.project_id), ("appId", session.app_id)):
         value = case.path_parameters.get(name) if case.path_parameters else None
         if isinstance(value, str) and 1 <= len(value) <= MAX_ID_LENGTH:
             case.path_parameters[name] = given

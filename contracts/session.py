@@ -20,7 +20,7 @@ from hypothesis import settings as hypothesis_settings
 
 from zitadel_contract import report
 from zitadel_contract.checks import CHECKS, Ledger, Shape, fingerprint, status_violations
-from zitadel_contract.model import Call, Reply, Violation
+from zitadel_contract.model import NONEXISTENT_PREFIX, Call, Reply, Violation
 from zitadel_contract.provision import Target
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
@@ -133,9 +133,18 @@ class Session:
 
     # -- calls -------------------------------------------------------------------------------
 
+    @property
+    def app_id(self) -> str:
+        """The app calls name: the given one, or with ``--no-rotate`` one no ZITADEL has, so
+        that not even a server too lenient to refuse a probe can rotate the given app."""
+        if self.settings.no_rotate:
+            return f"{NONEXISTENT_PREFIX}app"
+        return self.target.app_id
+
     def call_on_app(self, **changes: Any) -> Call:
-        """A call on the given app, in its org, with the given token; ``changes`` alter it."""
-        base = Call(self.target.project_id, self.target.app_id, org_id=self.target.org_id)
+        """A call on the app (see :attr:`app_id`), in its org, with the given token;
+        ``changes`` alter it."""
+        base = Call(self.target.project_id, self.app_id, org_id=self.target.org_id)
         return replace(base, **changes)
 
     def send(self, call: Call) -> Reply:
