@@ -31,7 +31,7 @@ import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract import preflight, report
+from zitadel_contract import disposable, preflight, report
 from zitadel_contract.preflight import Stop
 from zitadel_contract.provision import (
     APP,
@@ -168,6 +168,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if settings.url is None:
         what = f"app {APP} (project {PROJECT}) on a mock the suite starts itself"
+    elif settings.disposable_app:
+        what = f"a disposable app it makes in org {settings.org_id} at {settings.url}"
     else:
         org = f", org {settings.org_id}" if settings.org_id else ""
         what = f"app {settings.app_id} (project {settings.project_id}{org}) at {settings.url}"
@@ -209,6 +211,11 @@ def _redacted(stop: Stop) -> Stop:
 
 
 def _target(run: Run, settings: Settings) -> Target:
+    if settings.url is not None and settings.disposable_app:
+        preflight.reach(settings.url, settings.timeout)
+        target = disposable.create(settings)
+        run.disposable = target
+        return target
     if settings.url is not None:
         return given_target(settings)
     if not mock_installed():

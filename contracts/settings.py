@@ -116,6 +116,10 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("no_rotate", "--no-rotate", "ZITADEL_CONTRACT_NO_ROTATE",
            "rotate nothing: run only the checks that cannot succeed in rotating (auth, unknown "
            "ids, bad input, the schema of errors); needs no acknowledgement", _boolean, False),
+    Option("disposable_app", "--disposable-app", "ZITADEL_CONTRACT_DISPOSABLE_APP",
+           "make a throwaway project and OIDC app in --org-id with ZITADEL's Management API "
+           "(the token must be an ORG_OWNER's), check against it, remove it afterwards; needs "
+           "no acknowledgement", _boolean, False),
     Option("allow_rotation", ACK_FLAG, "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET",
            "required for a target that is not on this machine: the run replaces the app's "
            "client secret, again and again", _boolean, False),
@@ -143,6 +147,7 @@ class Settings:
     timeout: float = 10.0
     json_report: str | None = None
     no_rotate: bool = False
+    disposable_app: bool = False
     allow_rotation: bool = False
 
 
@@ -195,6 +200,9 @@ def _check(settings: Settings) -> None:
     parts = urlsplit(settings.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"target {settings.url!r} is not an http:// or https:// URL")
+    if settings.disposable_app:
+        _check_disposable(settings)
+        return
     missing = [
         o.cli for o in OPTIONS if o.name in _REQUIRED_WITH_URL and not getattr(settings, o.name)
     ]
@@ -215,7 +223,33 @@ def _check(settings: Settings) -> None:
         )
 
 
+def _check_disposable(settings: Settings) -> None:
+    named = [o.cli for o in OPTIONS if o.name in _MADE_BY_DISPOSABLE and getattr(settings, o.name)]
+    if named:
+        raise SettingsError(
+            f"--disposable-app makes its own project and app; leave out {', '.join(named)}"
+        )
+    missing = [
+        o for o in OPTIONS if o.name in ("token", "org_id") and not getattr(settings, o.name)
+    ]
+    if missing:
+        raise SettingsError(
+            f"--disposable-app needs {', '.join(o.cli for o in missing)} (or "
+            + ", ".join(o.env for o in missing)
+            + "): a token of an ORG_OWNER, and the org to make the project in"
+        )
+
+
+_MADE_BY_DISPOSABLE: Final = frozenset({"project_id", "app_id", "client_id"})
 _REQUIRED_WITH_URL: Final = frozenset({"token", "project_id", "app_id"})
 _TARGET_ONLY: Final = frozenset(
-    {"token", "org_id", "project_id", "app_id", "client_id", "no_permission_token"}
+    {
+        "token",
+        "org_id",
+        "project_id",
+        "app_id",
+        "client_id",
+        "no_permission_token",
+        "disposable_app",
+    }
 )

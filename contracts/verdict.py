@@ -14,9 +14,9 @@ from typing import Final
 
 import pytest
 
-from zitadel_contract import preflight, report
+from zitadel_contract import disposable, preflight, report
 from zitadel_contract.preflight import EXIT_CODES, Stop
-from zitadel_contract.provision import LocalMock
+from zitadel_contract.provision import LocalMock, Target
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.session import Recorder, Session
 from zitadel_contract.settings import Settings
@@ -43,10 +43,20 @@ class Run:
     last_progress: float = 0.0
     verdict: int | None = None
     lost: str | None = None  # set when the target stopped answering mid-run
+    disposable: Target | None = None  # the app --disposable-app made, removed by close()
+    removal: str | None = None  # what close() did with it
 
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+        if self.disposable is not None and self.settings is not None:
+            made, self.disposable = self.disposable, None
+            failed = disposable.remove(
+                made.url, made.token, made.org_id or "", made.project_id, self.settings.timeout
+            )
+            self.removal = failed or (
+                f"the disposable project {made.project_id} (app {made.app_id}) was removed"
+            )
         if self.mock is not None:
             self.mock.stop()
             self.mock = None
@@ -106,6 +116,8 @@ def summary(run: Run, exitstatus: int) -> list[str]:
     verdict = run.verdict if run.verdict is not None else verdict_of(run, exitstatus)
     lines: list[str] = []
     write = lines.append
+    if run.removal is not None:
+        write(run.removal)
     if run.stop is not None:
         write(run.stop.line)
         write(f"nothing was checked (exit code {verdict}: {EXIT_CODES.get(verdict, '')})")
