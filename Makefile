@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test test-floor check fuzz bench profile clean proto
+.PHONY: run test test-floor check fuzz bench profile clean proto screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,26 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/zitadel-mock serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The page's browser test drives Debian's Chromium headless (tests/support/browser.py): a fresh
+# machine installs it once, as root; where /usr/bin/chromium exists this step does nothing.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 # make test-floor: the contract kit at the lowest versions pyproject.toml allows (pytest 8.4,
-# schemathesis 4.32.0, ...), installed from PyPI into a fresh virtualenv: needs the network.
+# schemathesis 4.32.0, ...) and the newest pytest, installed from PyPI into fresh virtualenvs:
+# needs the network.
 test-floor: $(STAMP)
 	ZITADEL_TEST_FLOOR=1 $(BIN)/pytest tests/contracts/test_install.py
+
+# The page's screenshots in docs/ (shown in the README and docs/frontend.md).
+screenshots: $(STAMP) $(CHROMIUM)
+	$(BIN)/python -m tests.support.browser docs
 
 # make fuzz: the same property tests with many more examples, schemathesis at length, and the
 # contract suite at length against a mock it starts itself. FUZZ_EXAMPLES scales all of them;

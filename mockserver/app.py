@@ -28,6 +28,7 @@ from zitadel_mock.domain.client_secrets import (
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.service import SecretService
+from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
@@ -136,7 +137,7 @@ class MockApp:
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
-        rest = with_token_endpoint(build_rest_app(service), service)
+        rest = DocsOverlay(with_token_endpoint(build_rest_app(service), service))
         self.fast_lane: FastLane | None = None
         if settings.fast_lane:
             self.fast_lane = FastLane(rest, service, CompiledOperation())
@@ -168,10 +169,14 @@ class MockApp:
         if origin is None:
             await app(scope, receive, send)
             return
+        preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
         if not (self._any_origin or origin in self._origins):
+            if preflight:  # answered, without CORS headers: the browser refuses (as rs/cors)
+                await _refused_preflight(send)
+                return
             await app(scope, receive, send)  # no CORS headers: the browser refuses
             return
-        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+        if preflight:
             await self._preflight(origin, headers, send)
             return
         await app(scope, receive, _with_cors(send, origin))
@@ -194,6 +199,12 @@ class MockApp:
             }
         )
         await send({"type": "http.response.body", "body": b""})
+
+
+async def _refused_preflight(send: Send) -> None:
+    vary = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+    await send({"type": "http.response.start", "status": 204, "headers": [(b"vary", vary)]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _with_cors(send: Send, origin: bytes) -> Send:

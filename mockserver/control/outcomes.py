@@ -19,7 +19,7 @@ from zitadel_mock.domain.errors import MockError, Row
 
 
 class Fault(enum.StrEnum):
-    """What can go wrong below HTTP. README "Faults" states what a client sees for each."""
+    """What can go wrong below HTTP. docs/frontend.md "Faults" says what a client sees."""
 
     CLOSE = "close"  # connection closed before any byte of a response; nothing runs
     LOST = "lost"  # the call runs (a success rotates), then the connection closes unanswered
@@ -31,8 +31,8 @@ class Fault(enum.StrEnum):
 MAX_DELAY_MS: Final = 60_000
 MAX_HEADER_LENGTH: Final = 1000
 
-# The row a forced HTTP status answers with (README "Forcing an outcome"). 400 to 405 are rows
-# of ZITADEL's table for this call; the others are statuses grpc-gateway maps a gRPC code to.
+# The row a forced HTTP status answers with (docs/frontend.md "Forcing an outcome"). 400 to 405
+# are rows of ZITADEL's table for this call; the others are statuses grpc-gateway maps a code to.
 DEFAULT_ROWS: Final[dict[int, Row]] = {
     400: errors.APP_NOT_OIDC,
     401: errors.TOKEN_INVALID,
@@ -167,7 +167,9 @@ def _outcome(given: dict[str, str]) -> Outcome:
 def _row(code: str | None, error: str | None) -> Row | None:
     by_code: Row | None = None
     if code is not None:
-        if not code.isdigit() or (int(code) not in DEFAULT_ROWS and int(code) != 200):
+        if not code.isdigit():
+            raise _bad(f"code={code} is not a number (an HTTP status, as in code=404)")
+        if int(code) not in DEFAULT_ROWS and int(code) != 200:
             known = ", ".join(str(c) for c in (200, *DEFAULT_ROWS))
             raise _bad(f"code={code} is not a status this call answers (use one of {known})")
         by_code = DEFAULT_ROWS.get(int(code))

@@ -262,6 +262,13 @@ class ControlPlane:
         self._known.clear()
         return names
 
+    def delete_namespace(self, ns: str) -> bool:
+        """Forget namespace ``ns`` at once, as expiry would; False if it is not in use."""
+        self.journal.flush()  # entries still buffered for it must go with it
+        deleted = self.store.delete(ns)
+        self._known.pop(ns, None)
+        return deleted
+
     def reload(self, fixtures: Fixtures, digest: str) -> list[str]:
         """New start fixtures (watch mode): every namespace is reset to them."""
         names = self.store.reload_baseline(fixtures, digest)

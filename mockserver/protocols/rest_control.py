@@ -57,6 +57,11 @@ def remember_connection(scope: Scope, send: Send) -> None:
         scope[CLOSE_KEY] = close
 
 
+def _is_root_page(scope: Scope) -> bool:
+    """``GET /``: the admin app answers it with a link to the page (other methods stay 404)."""
+    return scope["path"] == "/" and scope["method"] in ("GET", "HEAD")
+
+
 def file_digest(path: Path | None) -> str:
     """The digest the watcher compares: of the file's bytes, or of nothing for the demo."""
     data = path.read_bytes() if path is not None else b""
@@ -87,7 +92,7 @@ class ControlledApp:
             await self.rest(scope, receive, send)
             return
         path: str = scope["path"]
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/") or _is_root_page(scope):
             await self.admin(scope, receive, send)
             return
         await self._data(scope, receive, send)

@@ -168,6 +168,18 @@ class ControlStore:
                 _bump_epoch(db)
         return names
 
+    def delete(self, ns: str) -> bool:
+        """Delete namespace ``ns`` now, with its queue and journal; False if it is not in use."""
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM namespaces WHERE name = ?", (ns,)).fetchone() is None:
+                return False
+            delete_namespace(db, ns)
+            for table in ("outcomes", "journal"):
+                db.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
+            db.execute("DELETE FROM namespaces WHERE name = ?", (ns,))
+            _bump_epoch(db)
+        return True
+
     def reset(self, ns: str | None) -> list[str]:
         """Reset ``ns`` (all namespaces if None) to the baseline; clear its queue and journal."""
         with self.store.transaction() as db:

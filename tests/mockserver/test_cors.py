@@ -66,3 +66,15 @@ def test_configured_origins_are_allowed(restricted: LiveServer) -> None:
 def test_other_origins_get_no_cors_headers(restricted: LiveServer) -> None:
     response = restricted.rotate(headers={"Origin": "http://evil.test"})
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_preflight_from_another_origin_is_answered_without_cors_headers(
+    restricted: LiveServer,
+) -> None:
+    # As rs/cors (ZITADEL's CORS handler) answers it: 204, no Access-Control-Allow-* at all, so
+    # the browser reports a CORS refusal rather than a 405 from the API.
+    response = restricted.client.options(
+        PATH, headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "POST"}
+    )
+    assert response.status_code == 204
+    assert not [name for name in response.headers if name.startswith("access-control-")]

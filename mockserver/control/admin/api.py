@@ -16,10 +16,21 @@ from connexion import request
 from connexion.lifecycle import ConnexionResponse
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from connexion.validators import VALIDATOR_MAP
+from starlette.types import ASGIApp
 
+from zitadel_mock.control.admin.page import PageApp
+from zitadel_mock.control.admin.validators import AdminParameterValidator
 from zitadel_mock.control.admin.views import VIEWS, Body, queued_view, time_text
-from zitadel_mock.control.outcomes import OutcomeError, outcome_of
-from zitadel_mock.control.plane import NAMESPACE_HEADER, ControlPlane
+from zitadel_mock.control.outcomes import (
+    DEFAULT_ROWS,
+    FORCIBLE,
+    Fault,
+    Outcome,
+    OutcomeError,
+    outcome_of,
+)
+from zitadel_mock.control.plane import NAMESPACE_HEADER, NAMESPACE_NAME, ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.domain.model import Fixtures
@@ -78,6 +89,11 @@ class AdminHandlers:
                 }
             )
         return {"ttlSeconds": ttl, "namespaces": names}, 200
+
+    async def delete_namespace(self, name: str) -> ConnexionResponse:
+        if not NAMESPACE_NAME.fullmatch(name) or not self.control.delete_namespace(name):
+            raise MockError(errors.ADMIN_NOT_FOUND, what=f"namespace {name[:80]!r}")
+        return ConnexionResponse(status_code=204)
 
     async def reset(self, all_: bool = False) -> Answer:
         ns = self._ns()
@@ -203,6 +219,23 @@ class AdminHandlers:
         entry = self.control.enqueue(ns, app_id, int(body.get("times", 1)), outcome)
         return queued_view(entry), 201
 
+    async def list_errors(self) -> Answer:
+        rows = []
+        for row in FORCIBLE:
+            forced = Outcome(row=row).forced_error()
+            assert forced is not None
+            rows.append(
+                {
+                    "name": row.name,
+                    "zitadelId": row.zitadel_id,
+                    "status": row.status,
+                    "grpcCode": int(row.code),
+                    "message": forced.message,
+                    "defaultFor": DEFAULT_ROWS.get(row.status) is row,
+                }
+            )
+        return {"errors": rows, "faults": [fault.value for fault in Fault]}, 200
+
     async def clear_outcomes(self) -> ConnexionResponse:
         self.control.store.clear_queue(self._ns())
         return ConnexionResponse(status_code=204)
@@ -226,12 +259,14 @@ def _find(document: Document, kind: str, key: str) -> dict[str, Any]:
     raise MockError(errors.ADMIN_NOT_FOUND, what=f"{noun} {key!r}")
 
 
-def build_admin_app(control: ControlPlane, spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
+def build_admin_app(control: ControlPlane, spec_path: Path = SPEC_PATH) -> ASGIApp:
+    """The admin API behind the page's files (:mod:`zitadel_mock.control.admin.page`)."""
     handlers = AdminHandlers(control)
     app = connexion.AsyncApp(
         __name__,
         specification_dir=spec_path.parent,
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
+        validator_map={**VALIDATOR_MAP, "parameter": AdminParameterValidator},
     )
     app.add_api(
         spec_path.name,
@@ -241,4 +276,4 @@ def build_admin_app(control: ControlPlane, spec_path: Path = SPEC_PATH) -> conne
         pythonic_params=True,
     )
     _install_error_handlers(app)
-    return app
+    return PageApp(app)

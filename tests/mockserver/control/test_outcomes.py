@@ -96,7 +96,7 @@ def test_code_200_answers_as_usual() -> None:
         ("cod=404", "unknown preference 'cod'"),
         ("example=ok", "unknown preference 'example'"),
         ("code=418", "code=418 is not a status this call answers"),
-        ("code=abc", "code=abc is not a status"),
+        ("code=abc", "code=abc is not a number (an HTTP status, as in code=404)"),
         ("code", "code needs a value"),
         ("error=NOPE-1", "error=NOPE-1 names no row"),
         ("error=bad_prefer", "error=bad_prefer names no row"),
@@ -162,9 +162,9 @@ def test_admin_outcomes_use_the_same_words_without_the_header() -> None:
         outcome_of({"colour": "red"})
 
 
-def test_the_readme_table_of_forced_codes_says_what_the_mock_answers() -> None:
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    rows = re.findall(r"^\| `code=(\d+)` \| (\d+), code (\d+)[^,]*, `([^`]+)`", readme, re.M)
+def test_the_frontend_guides_table_of_forced_codes_says_what_the_mock_answers() -> None:
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "frontend.md").read_text()
+    rows = re.findall(r"^\| `code=(\d+)` \| (\d+), code (\d+)[^,]*, `([^`]+)`", guide, re.M)
     assert len(rows) == len(DEFAULT_ROWS)
     for code, http, grpc, message in rows:
         error = prefer(f"code={code}").forced_error()
