@@ -25,9 +25,14 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.conftest import ROOT
+from tests.conftest import ACME, PORTAL, ROOT, WEB, start_server
 
 INSTALLED_NAMES = {"zitadel_mock", "zitadel_contract", "zitadel_proto"}
+# The [server] extra and what only it brings (this environment's names of them).
+SERVER_STACK = (
+    *("connexion", "uvicorn", "starlette", "h2", "hpack", "hyperframe", "httptools", "uvloop"),
+    *("orjson", "swagger_ui_bundle", "jsonschema", "jsonschema_path", "jsonschema_specifications"),
+)
 FOLDERS = {
     "mockserver": "zitadel_mock",
     "contracts": "zitadel_contract",
@@ -99,11 +104,15 @@ def fresh_venv(where: Path) -> tuple[Path, Path]:
     return python, Path(found.strip())
 
 
-def share_this_environment(kit_site: Path, links: Path) -> None:
-    """This environment's packages as plain path entries, without this checkout's install."""
+def share_this_environment(kit_site: Path, links: Path, without: tuple[str, ...] = ()) -> None:
+    """This environment's packages as plain path entries, without this checkout's install (nor
+    the packages named in ``without``)."""
     links.mkdir()
     for source in Path(site.getsitepackages()[0]).iterdir():
-        if source.name.startswith(LEFT_OUT) or source.suffix == ".pth":
+        name = source.name
+        if name.startswith(LEFT_OUT) or source.suffix == ".pth":
+            continue
+        if any(name == w or name.startswith(f"{w}-") for w in without):
             continue
         (links / source.name).symlink_to(source)
     (kit_site / "zz-shared-environment.pth").write_text(f"{links}\n")
@@ -178,6 +187,38 @@ def test_the_plugin_runs_against_the_mock_in_a_project_of_its_own(
     )
     assert "18 passed" in output
     assert "the contract holds" in output
+
+
+def test_the_base_install_checks_a_server_without_the_mocks_stack(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """A CI job that only verifies: the kit runs, and without a URL says what to install."""
+    python, kit_site = fresh_venv(tmp_path / "venv")
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
+    run([*pip, "--no-deps", "--no-index", str(wheel)], cwd=tmp_path)
+    share_this_environment(kit_site, tmp_path / "shared", without=SERVER_STACK)
+    lacking = subprocess.run(
+        [str(python), "-c", "import zitadel_mock.app"], capture_output=True, text=True, check=False
+    )
+    assert "ModuleNotFoundError" in lacking.stderr  # the mock's stack is not there
+    command = [str(python.with_name("zitadel-contract"))]
+    live = start_server()
+    try:
+        output = run(
+            [
+                *command,
+                live.url,
+                *("--org-id", ACME, "--project-id", PORTAL, "--app-id", WEB, "--examples", "2"),
+            ],
+            cwd=tmp_path,
+            env={"ZITADEL_CONTRACT_TOKEN": "admin-pat", "PYTHONPATH": ""},
+        )
+    finally:
+        live.stop()
+    assert "the contract holds" in output
+    alone = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert alone.returncode == 2, alone.stdout + alone.stderr
+    assert "pip install 'zitadel-secret-mock[server]'" in alone.stdout
 
 
 @pytest.mark.skipif(
