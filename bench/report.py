@@ -52,9 +52,9 @@ HOW_TO_READ: Final = """\
   by requests still in flight when a closed-loop pass stops).
 - The mock's success case rotates the secret of app "web" on every call, so it writes the
   SQLite state (in memory) every time; the error cases do not write.
-- "mock REST" rows answer through the fast lane (`mockserver/fastlane.py`), the default; the
-  `--no-fast-lane` rows send the same requests through connexion alone. Every mock row runs the
-  control plane (namespace, `Prefer`, journal) as users get it.
+- "mock REST" rows answer the operation through its one REST path
+  (`mockserver/protocols/rest_operation.py`) and other paths through connexion. Every mock row
+  runs the control plane (namespace, `Prefer`, journal) as users get it.
 - The targets compare REST on 1 worker with the baseline and with Prism by req/s (what the issue
   asks), and by server CPU per request in parentheses (the steadier figure on this machine).
 - gRPC rows: h2load, one stream on each of the run's connections, or 4 connections with 32

@@ -37,7 +37,6 @@ BUILD: Final = ROOT / "build" / "bench"
 SPEC: Final = ROOT / "openapi.yaml"
 MOCK: Final = str(Path(sys.executable).parent / "zitadel-mock")
 DEFAULT_DURATION_S: Final = 10.0
-CONNEXION_LANE: Final = "mock REST, 1 worker, --no-fast-lane"
 
 Launcher = Callable[[int], list[str]]
 
@@ -125,12 +124,7 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),
     ]
-    # The same through connexion alone (the fast lane switched off), to compare the lanes; and
-    # without the request journal, the control plane's largest cost (Prism keeps none).
-    rows += [
-        Row(CONNEXION_LANE, case, mock("--no-fast-lane"), stateful=True)
-        for case in (cases.SUCCESS, cases.NO_TOKEN)
-    ]
+    # Without the request journal, the control plane's largest cost (Prism keeps none).
     rows.append(
         Row(
             "mock REST, 1 worker, --journal-size 0",

@@ -33,7 +33,7 @@ from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import remember_connection, with_control
-from zitadel_mock.protocols.rest_operation import CompiledOperation, FastLane
+from zitadel_mock.protocols.rest_operation import with_rest_operations
 from zitadel_mock.protocols.token_endpoint import with_token_endpoint
 from zitadel_mock.state.store import Store
 from zitadel_proto.wire import wire_of
@@ -62,9 +62,6 @@ class Settings:
     namespace_ttl: float = DEFAULT_NAMESPACE_TTL
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_stall: float = DEFAULT_MAX_STALL
-    fast_lane: bool = (
-        True  # the hot operation without connexion's layers (zitadel_mock.protocols.rest_operation)
-    )
 
     def control(self) -> ControlSettings:
         return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
@@ -83,7 +80,6 @@ class Settings:
         env[f"{ENV_PREFIX}NAMESPACE_TTL"] = str(self.namespace_ttl)
         env[f"{ENV_PREFIX}JOURNAL_SIZE"] = str(self.journal_size)
         env[f"{ENV_PREFIX}MAX_STALL"] = str(self.max_stall)
-        env[f"{ENV_PREFIX}FAST_LANE"] = "1" if self.fast_lane else ""
         return env
 
     @classmethod
@@ -105,7 +101,6 @@ class Settings:
             namespace_ttl=float(get(f"{ENV_PREFIX}NAMESPACE_TTL", DEFAULT_NAMESPACE_TTL)),
             journal_size=int(get(f"{ENV_PREFIX}JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE)),
             max_stall=float(get(f"{ENV_PREFIX}MAX_STALL", DEFAULT_MAX_STALL)),
-            fast_lane=bool(get(f"{ENV_PREFIX}FAST_LANE", "1")),
         )
 
 
@@ -137,12 +132,12 @@ class MockApp:
     def __init__(self, service: SecretService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
-        rest = DocsOverlay(with_token_endpoint(build_rest_app(service), service))
-        self.fast_lane: FastLane | None = None
-        if settings.fast_lane:
-            self.fast_lane = FastLane(rest, service, CompiledOperation())
+        # The operations' REST paths first; connexion answers every other path.
+        rest = with_rest_operations(
+            DocsOverlay(with_token_endpoint(build_rest_app(), service)), service
+        )
         controlled = with_control(
-            self.fast_lane or rest,
+            rest,
             service,
             fixtures_path=settings.fixtures,
             seed=settings.seed,

@@ -156,11 +156,6 @@ def parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="longest a 'stall' fault holds a response (default 30)",
     )
     run.add_argument(
-        "--no-fast-lane",
-        action="store_true",
-        help="serve every REST request through connexion, as before the fast lane (to compare)",
-    )
-    run.add_argument(
         "--log-level",
         default="info",
         choices=LEVELS,
@@ -389,7 +384,6 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
             namespace_ttl=args.namespace_ttl,
             journal_size=args.journal_size,
             max_stall=args.max_stall,
-            fast_lane=not args.no_fast_lane,
         )
         store, loaded = open_state(settings)
         access_log = not args.no_access_log

@@ -12,10 +12,19 @@ from tests.support.specs import OPERATION, SPEC_PATH, response_validator, spec, 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.clock import SteppingClock
 from zitadel_mock.domain.errors import CATALOGUE, HTTP_STATUS, MockError, status_body
+from zitadel_mock.operations.management_v1 import response_of
+from zitadel_mock.operations.operation import Success
 from zitadel_mock.operations.service import Regenerated
-from zitadel_mock.protocols.gateway import success_body
+from zitadel_mock.protocols.gateway import render_success
 
-FIELDS = {"field": "ProjectId", "reason": "request body is not valid JSON", "limit": "1048576"}
+FIELDS = {
+    "message": "RegenerateOIDCClientSecretRequest",
+    "field": "ProjectId",
+    "min": "1",
+    "max": "200",
+    "reason": "request body is not valid JSON",
+    "limit": "1048576",
+}
 
 
 def rendered(row: errors.Row) -> dict[str, Any]:
@@ -67,7 +76,7 @@ def test_every_error_row_validates_against_both_specs(row: errors.Row) -> None:
 
 def test_success_body_validates_against_both_specs() -> None:
     result = Regenerated("a" * 64, 18446744073709551615, SteppingClock()(), "319487622871056385")
-    body = success_body(result)
+    body = render_success(Success(response_of(result))).document
     response_validator(200).validate(body)
     upstream_validator("v1RegenerateOIDCClientSecretResponse").validate(body)
 

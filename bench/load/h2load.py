@@ -9,7 +9,6 @@ rotation).
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 from collections import Counter
@@ -89,10 +88,6 @@ def _fields(headers: object) -> dict[str, str]:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def h2load_available() -> bool:
-    return shutil.which("h2load") is not None
 
 
 _FINISHED = re.compile(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s")

@@ -3,9 +3,9 @@
 Each row starts what it measures anew, on 127.0.0.1, after the benchmark's rows:
 
 - the contract suite, ``zitadel-mock verify URL`` against a running mock with the demo fixtures
-  (the README's command line, fixed seed, 100 examples per property), with the fast lane and with
-  ``--no-fast-lane``: cases are the suite's own count (its "cases run" line), per second of the
-  whole run (pytest's start included), and the mock's CPU time in that run;
+  (the README's command line, fixed seed, 100 examples per property): cases are the suite's own
+  count (its "cases run" line), per second of the whole run (pytest's start included), and the
+  mock's CPU time in that run;
 - schemathesis alone (``bench/schemathesis_run.py``: the spec's cases with schemathesis' response
   checks), in process on the mock's ASGI app and over a socket to a running mock: the same cases,
   only the transport differs.
@@ -121,11 +121,6 @@ def measure(work: Path) -> list[str]:
     print("bench: contract suite speed ...", file=sys.stderr, flush=True)
     rows = [
         with_mock(work, (), verify("contract suite, `zitadel-mock verify URL`, over a socket")),
-        with_mock(
-            work,
-            ("--no-fast-lane",),
-            verify("contract suite, the same, mock with `--no-fast-lane`"),
-        ),
         schemathesis("schemathesis alone, in process on the mock's ASGI app", ["--asgi"]),
         with_mock(
             work,

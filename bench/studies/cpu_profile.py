@@ -6,7 +6,7 @@ Python generator), and sampled by py-spy (``py-spy record --format raw --nonbloc
 ``--duration`` seconds. Samples of threads parked in a wait are left out. Every other sample is
 charged to one component: the deepest frame of its stack that a rule below names (so a call into
 ``re`` or ``sqlite3`` counts for whoever made it). A second table gives inclusive shares of the
-stages connexion runs, which nest and do not add up. Writes the raw stacks to
+stages a request passes, which nest and do not add up. Writes the raw stacks to
 ``build/bench/profile/`` and the tables to ``bench/profile-summary.md``.
 """
 
@@ -44,45 +44,40 @@ def _func(*names: str) -> Callable[[str, str], bool]:
 # matches takes the sample. Order matters only within one frame.
 COMPONENTS: Final[tuple[Rule, ...]] = (
     (
-        "SQLite state and its read cache (state.py, readcache.py, sqlite3)",
-        _path(("mockserver/state.py", "mockserver/readcache.py")),
+        "SQLite state and its read cache (state/, sqlite3)",
+        _path("mockserver/state/"),
     ),
     (
-        "control plane and journal (control*.py, journal.py, outcomes.py; their SQLite too)",
-        _path(("mockserver/control", "mockserver/journal.py", "mockserver/outcomes.py")),
+        "control plane and journal (control/, rest_control.py; their SQLite too)",
+        _path(("mockserver/control/", "mockserver/protocols/rest_control.py")),
     ),
-    ("secret generation and hashing (client_secrets.py)", _path("mockserver/client_secrets.py")),
-    ("our service: authorize, rotate (service.py)", _path("mockserver/service.py")),
-    ("our errors catalogue and renderer (errors.py)", _path("mockserver/errors.py")),
-    ("the fast lane and its compiled validators (fastlane.py)", _path("mockserver/fastlane.py")),
     (
-        "jsonschema validator construction (per call)",
-        _func("__init__ (<attrs generated methods jsonschema", "Validator.__attrs_post_init__"),
+        "secret generation and hashing (domain/client_secrets.py)",
+        _path("mockserver/domain/client_secrets.py"),
     ),
+    (
+        "the operation: its steps, authorize, rotate (operations/)",
+        _path("mockserver/operations/"),
+    ),
+    ("our errors catalogue (domain/errors.py)", _path("mockserver/domain/errors.py")),
+    (
+        "the REST operation, its compiled spec and the gateway codec (rest_operation.py,"
+        " gateway.py, protojson.py, body.py)",
+        _path(
+            (
+                "mockserver/protocols/rest_operation.py",
+                "mockserver/protocols/gateway.py",
+                "mockserver/protocols/protojson.py",
+                "mockserver/protocols/body.py",
+            )
+        ),
+    ),
+    ("protobuf messages (google/protobuf)", _path("google/protobuf/")),
     ("jsonschema validation", _path("jsonschema/")),
     ("referencing ($ref registry)", _path("referencing/")),
-    ("JSON encode/decode (json, orjson)", _path(("json/", "mockserver/jsonbytes.py"))),
     (
-        "connexion handler arguments (inspect.signature, inflection; per call)",
-        lambda func, path: (
-            path.startswith(("connexion/decorators/parameter.py", "inspect.py"))
-            or path.startswith("inflection/")
-        ),
-    ),
-    (
-        "connexion response validation (other than jsonschema)",
-        lambda func, path: (
-            path.startswith("connexion/middleware/response_validation.py")
-            or (path.startswith("connexion/validators/") and "Response" in func)
-            or "wrap_send" in func
-        ),
-    ),
-    (
-        "connexion request validation (other than jsonschema)",
-        lambda func, path: (
-            path.startswith("connexion/middleware/request_validation.py")
-            or path.startswith("connexion/validators/")
-        ),
+        "JSON encode/decode (json, orjson)",
+        _path(("json/", "mockserver/domain/jsonbytes.py")),
     ),
     (
         "connexion/starlette routing and URI parsing",
@@ -90,9 +85,9 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
             ("connexion/uri_parsing.py", "connexion/middleware/routing.py", "starlette/routing.py")
         ),
     ),
-    ("connexion: other middleware, security, lifecycle, decorators", _path("connexion/")),
+    ("connexion: other middleware, lifecycle, decorators", _path("connexion/")),
     ("starlette: requests, responses, exception middleware", _path("starlette/")),
-    ("our REST adapter and outer app (rest.py, app.py, ...)", _path("mockserver/")),
+    ("our outer app and the rest of mockserver (app.py, ...)", _path("mockserver/")),
     ("uvicorn and httptools (HTTP/1.1)", _path("uvicorn/")),
     ("asyncio / uvloop event loop", _path("asyncio/")),
 )
@@ -100,32 +95,17 @@ COMPONENTS: Final[tuple[Rule, ...]] = (
 # Inclusive stages: the share of samples with such a frame anywhere in the stack.
 STAGES: Final[tuple[tuple[str, str], ...]] = (
     ("connexion middleware stack (everything under ConnexionMiddleware)", "ConnexionMiddleware."),
-    ("GatewayBodyMiddleware (our body decoding)", "GatewayBodyMiddleware.__call__"),
-    ("SecurityOperation (auth; calls service.authorize)", "SecurityOperation.__call__"),
-    ("RequestValidationOperation", "RequestValidationOperation.__call__"),
-    ("ResponseValidationOperation (wraps the handler)", "ResponseValidationOperation.__call__"),
-    ("response body validation", "JSONResponseBodyValidator._validate"),
-    ("ParameterValidator.validate", "ParameterValidator.validate ("),
-    ("connexion parameter decorator (prep_kwargs, pythonic)", "prep_kwargs"),
-    ("inspect.signature (per call)", "signature (inspect.py"),
-    ("jsonschema Validator construction", "__init__ (<attrs generated methods jsonschema"),
-    (
-        "ZitadelParameterValidator.validate_path_parameter (ours: a Draft4Validator per call)",
-        "ZitadelParameterValidator.validate_path_parameter",
-    ),
-    ("request body validation (JSONRequestBodyValidator)", "JSONRequestBodyValidator"),
-    ("connexion request/response objects (connexion/lifecycle.py)", "(connexion/lifecycle.py"),
-    ("handler (make_handler.regenerate)", "make_handler.<locals>.regenerate"),
-    ("the fast lane (FastLane.__call__)", "FastLane.__call__"),
-    ("response validation in the fast lane (CompiledOperation.conforms)", "conforms ("),
+    ("the REST operation (RestOperation.__call__)", "RestOperation.__call__"),
+    ("response validation before sending (OperationSpec.conforms)", "conforms ("),
+    ("the operation's steps (Operation.run)", "Operation.run"),
     ("control plane (ControlledApp._data: namespace, Prefer, journal)", "ControlledApp._data"),
     ("ControlPlane.begin", "ControlPlane.begin"),
     ("ControlPlane.finish", "ControlPlane.finish"),
     ("SecretService.authorize", "SecretService.authorize"),
     ("SecretService.rotate", "SecretService.rotate"),
     ("Store.rotate (SQLite transaction)", "Store.rotate"),
+    ("protojson of the success (protocols/protojson.py)", "protocols/protojson.py"),
     ("error handlers (connexion ExceptionMiddleware)", "ExceptionMiddleware.common_error_handler"),
-    ("json.dumps", "dumps (json/"),
     ("sync code in a worker thread (anyio thread pool)", "WorkerThread.run"),
     ("uvicorn send (httptools_impl RequestResponseCycle.send)", "RequestResponseCycle.send"),
 )
@@ -244,19 +224,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
-    parser.add_argument(
-        "--no-fast-lane", action="store_true", help="profile the connexion lane alone"
-    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "profile-summary.md")
     args = parser.parse_args(argv)
-    name = "mock --no-fast-lane" if args.no_fast_lane else "mock"
-    launch = mock("--no-fast-lane") if args.no_fast_lane else mock()
+    name = "mock"
+    launch = mock()
     out = [
         f"# Profile of {name} under load",
         "",
-        f"`python -m bench.studies.cpu_profile --duration {args.duration:g} --rate {args.rate}"
-        + (" --no-fast-lane" if args.no_fast_lane else "")
-        + "` wrote this file; see `bench/PROFILE.md` for what it means.",
+        f"`python -m bench.studies.cpu_profile --duration {args.duration:g} --rate {args.rate}`"
+        " wrote this file; see `bench/PROFILE.md` for what it means.",
     ]
     for case in (cases.SUCCESS, cases.NO_TOKEN, cases.UNKNOWN):
         print(f"profile: {name} / {case.label} ...", file=sys.stderr, flush=True)

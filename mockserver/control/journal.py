@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from zitadel_mock.domain.client_secrets import token_digest
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.timestamps import protojson_timestamp
 from zitadel_mock.state.control_store import ControlStore
 from zitadel_mock.state.store import from_micros
 
@@ -109,7 +110,7 @@ class Journal:
         self.flush()
         entries = self.store.journal(ns, app_id, status, limit)
         for entry in entries:
-            entry["time"] = from_micros(entry["time"]).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            entry["time"] = protojson_timestamp(from_micros(entry["time"]))
         return entries
 
     def clear(self, ns: str) -> None:

@@ -16,6 +16,7 @@ from typing import Final
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError, Row
+from zitadel_mock.operations.management_v1 import REGENERATE_OIDC_CLIENT_SECRET
 
 
 class Fault(enum.StrEnum):
@@ -58,7 +59,13 @@ _BY_KEY: Final[dict[str, Row]] = {
     **{row.zitadel_id.lower(): row for row in FORCIBLE if row.zitadel_id},
 }
 # What a forced row fills its template with: the texts ZITADEL would send in that case.
-FORCED_FIELDS: Final = {"field": "ProjectId", "reason": "unexpected EOF"}
+# What a forced row says where its text has blanks: the v1 operation's first id rule.
+FORCED_FIELDS: Final = {
+    **REGENERATE_OIDC_CLIENT_SECRET.fields[0].refusal_fields(
+        REGENERATE_OIDC_CLIENT_SECRET.request.DESCRIPTOR.name
+    ),
+    "reason": "unexpected EOF",
+}
 # RFC 7240 / 8144 preferences a client may send for its own reasons: ignored, never refused.
 STANDARD_PREFERENCES: Final = frozenset({"return", "respond-async", "wait", "handling"})
 KNOWN: Final = ("code", "error", "delay", "fault")

@@ -26,12 +26,12 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.client_secrets import seeded_random_bytes, system_random_bytes
 from zitadel_mock.domain.clock import Clock, SteppingClock, system_clock
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import NAMESPACE_HEADER
 from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.state.control_store import ControlStore, NamespaceUse, Pulse, Queued
 from zitadel_mock.state.store import to_micros
 
-NAMESPACE_HEADER: Final = "x-mock-namespace"
 PREFER_HEADER: Final = "prefer"
 NAMESPACE_NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
 DEFAULT_NAMESPACE_TTL: Final = 3600.0

@@ -1,7 +1,12 @@
-"""ZITADEL's error catalogue for this operation: one row per case, one exception type.
+"""ZITADEL's error catalogue: one row per case, one exception type.
 
 Every way a request can fail ends as a :class:`MockError` carrying a :class:`Row`. Transports render
 it (REST as google.rpc.Status JSON, gRPC as trailers); none of them invents an error of its own.
+
+The numbers "row 1" to "row 13" used across the mock are the order in which ZITADEL checks the v1
+call, as the comments below give them with their origin in ZITADEL's sources (``zitadel/zitadel``
+unless named): the message form ``<text> (<ID>)`` and the ErrorDetail are
+``internal/api/grpc/gerrors/zitadel_errors.go``, the English texts ``internal/static/i18n/en.yaml``.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ HTTP_STATUS: Final[dict[Code, int]] = {
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One case of the reference table.
+    """One case of the catalogue.
 
     ``zitadel_id`` is ZITADEL's error id (``AUTH-7fs1e``); rows without one are plain gRPC statuses
     and carry no ErrorDetail. ``http_status`` overrides the table for the gateway's routing errors.
@@ -67,7 +72,6 @@ class Row:
     code: Code
     text: str
     zitadel_id: str | None = None
-    i18n_key: str | None = None
     http_status: int | None = None
 
     @property
@@ -75,7 +79,9 @@ class Row:
         return self.http_status if self.http_status is not None else HTTP_STATUS[self.code]
 
 
-# Rows 1 to 13 of ZITADEL.md section 3, in the order the server checks them.
+# Rows 1 to 13, in the order the server checks them.
+# 1 to 7: the authorization interceptor (internal/api/grpc/server/middleware/auth_interceptor.go,
+# internal/api/authz/context.go, internal/api/authz/permissions.go).
 AUTH_HEADER_MISSING = Row("auth_header_missing", Code.UNAUTHENTICATED, "auth header missing")
 INVALID_AUTH_HEADER = Row(
     "invalid_auth_header", Code.UNAUTHENTICATED, "invalid auth header", "AUTH-toLo1"
@@ -85,7 +91,6 @@ TOKEN_INVALID = Row(
     Code.UNAUTHENTICATED,
     "Errors.Token.Invalid",
     "AUTH-7fs1e",
-    i18n_key="Errors.Token.Invalid",
 )
 ORG_NOT_FOUND = Row(
     "org_not_found", Code.PERMISSION_DENIED, "Organisation doesn't exist", "AUTH-Bs7Ds"
@@ -99,27 +104,31 @@ NO_PERMISSION = Row(
 NO_PROJECT_PERMISSION = Row(
     "no_project_permission", Code.PERMISSION_DENIED, "No matching permissions found", "AUTH-3jknH"
 )
+# 8: the validation interceptor, protoc-gen-validate's message (bufbuild/protoc-gen-validate
+# templates/goshared/msg.go and string.go: ``invalid <Message>.<GoField>: <reason>``).
 INVALID_ID_LENGTH = Row(
     "invalid_id_length",
     Code.INVALID_ARGUMENT,
-    "invalid RegenerateOIDCClientSecretRequest.{field}: "
-    "value length must be between 1 and 200 runes, inclusive",
+    "invalid {message}.{field}: value length must be between {min} and {max} runes, inclusive",
 )
+# 9: the gateway's JSON decoding: grpc-gateway's generated handler decodes the body before it
+# calls the gRPC method, so before any interceptor.
 INVALID_BODY = Row("invalid_body", Code.INVALID_ARGUMENT, "{reason}")
+# 10 and 11: the command (internal/command/project_application_oidc.go,
+# ChangeOIDCApplicationSecret).
 APP_NOT_FOUND = Row(
     "app_not_found",
     Code.NOT_FOUND,
     "Application doesn't exist",
     "COMMAND-2g66f",
-    i18n_key="Errors.Project.App.NotExisting",
 )
 APP_NOT_OIDC = Row(
     "app_not_oidc",
     Code.INVALID_ARGUMENT,
     "Application is not type OIDC",
     "COMMAND-Ghrh3",
-    i18n_key="Errors.Project.App.IsNotOIDC",
 )
+# 12 and 13: the gateway's routing (grpc-gateway runtime/errors.go, DefaultRoutingErrorHandler).
 METHOD_NOT_ALLOWED = Row(
     "method_not_allowed", Code.UNIMPLEMENTED, "Method Not Allowed", http_status=405
 )
@@ -139,7 +148,6 @@ QUOTA_EXHAUSTED = Row(
     Code.RESOURCE_EXHAUSTED,
     "Errors.Quota.Access.Exhausted",
     "QUOTA-vjAy8",
-    i18n_key="Errors.Quota.Access.Exhausted",
 )
 CANCELLED = Row("cancelled", Code.CANCELLED, "context canceled")
 DEADLINE_EXCEEDED = Row("deadline_exceeded", Code.DEADLINE_EXCEEDED, "context deadline exceeded")
@@ -253,28 +261,6 @@ CATALOGUE: Final[tuple[Row, ...]] = (
     ADMIN_REFUSED,
 )
 BY_NAME: Final[dict[str, Row]] = {row.name: row for row in CATALOGUE}
-
-# The gRPC transport's own rows: never rendered over REST, so not in CATALOGUE (whose every
-# row the REST contract accepts).
-GRPC_ROWS: Final[tuple[Row, ...]] = (
-    GRPC_NEEDS_POST,
-    GRPC_NEEDS_HTTP2,
-    GRPC_BAD_TIMEOUT,
-    GRPC_MALFORMED_METHOD,
-    GRPC_UNKNOWN_SERVICE,
-    GRPC_UNKNOWN_METHOD,
-    GRPC_UNKNOWN_ENCODING,
-    GRPC_NO_MESSAGE,
-    GRPC_SEVERAL_MESSAGES,
-    GRPC_TRUNCATED,
-    GRPC_PAYLOAD_FORMAT,
-    GRPC_COMPRESSED_IDENTITY,
-    GRPC_BAD_COMPRESSION,
-    GRPC_TOO_LARGE,
-    GRPC_BAD_MESSAGE,
-    GRPC_BAD_WEB_TEXT,
-    DEADLINE_EXCEEDED,
-)
 
 
 class MockError(Exception):

@@ -31,8 +31,6 @@ class Scope(enum.StrEnum):
     PROJECT = "project"
 
 
-WRITE_PERMISSION: Final = "project.app.write"
-
 # Roles and whether they grant project.app.write (ZITADEL cmd/defaults.yaml, InternalAuthZ).
 ROLES: Final[dict[str, bool]] = {
     "IAM_OWNER": True,

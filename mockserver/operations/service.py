@@ -1,10 +1,11 @@
-"""RegenerateOIDCClientSecret as ZITADEL performs it, check by check, in ZITADEL's order.
+"""The shared steps of ZITADEL's secret calls, each one check or one command.
 
-Rows 1 to 7 are the authorization interceptor (:meth:`SecretService.authorize`), row 8 the
-validation interceptor (:func:`check_ids`), rows 10 and 11 the command
-(:meth:`SecretService.rotate`).
-Transports call :meth:`SecretService.regenerate`, or the three steps where their framework puts
-them in between. Time and randomness come in from outside.
+Rows 1 to 7 (see :mod:`zitadel_mock.domain.errors`) are the authorization interceptor:
+:meth:`SecretService.authenticate` (rows 1 to 3), :meth:`SecretService.acting_org` (row 4) and
+:meth:`SecretService.check_permission` (rows 5 to 7), together :meth:`SecretService.authorize`.
+Rows 10 and 11 are the command, :meth:`SecretService.rotate`. Which steps an API version takes,
+and in which order, is its operation's (:mod:`zitadel_mock.operations.operation`). Time and
+randomness come in from outside.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from zitadel_mock.domain.model import ROLES, AppType, Principal, Scope
 from zitadel_mock.state.store import Store
 
 BEARER_PREFIX: Final = "Bearer "
-MAX_ID_LENGTH: Final = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +42,6 @@ class Regenerated:
     resource_owner: str
 
 
-def check_ids(project_id: str, app_id: str) -> None:
-    """Row 8: protoc-gen-validate's 1..200 runes on both ids."""
-    for name, value in (("ProjectId", project_id), ("AppId", app_id)):
-        if not 1 <= len(value) <= MAX_ID_LENGTH:
-            raise MockError(errors.INVALID_ID_LENGTH, field=name)
-
-
 class SecretService:
     def __init__(self, store: Store, generator: SecretGenerator, clock: Clock = system_clock):
         self.store = store
@@ -59,6 +52,13 @@ class SecretService:
         self, authorization: str | None, org_header: str | None, project_id: str, ns: str = ""
     ) -> Caller:
         """Rows 1 to 7: token, organization, membership, permission on ``project_id``."""
+        principal = self.authenticate(authorization, ns)
+        org_id = self.acting_org(principal, org_header, ns)
+        self.check_permission(principal, org_id, project_id, ns)
+        return Caller(principal, org_id)
+
+    def authenticate(self, authorization: str | None, ns: str = "") -> Principal:
+        """Rows 1 to 3: the ``Authorization`` header names a known token that has not expired."""
         if not authorization:
             raise MockError(errors.AUTH_HEADER_MISSING)
         parts = authorization.split(BEARER_PREFIX)
@@ -69,13 +69,22 @@ class SecretService:
             principal.expires_at is not None and principal.expires_at <= self.clock()
         ):
             raise MockError(errors.TOKEN_INVALID)
+        return principal
+
+    def acting_org(self, principal: Principal, org_header: str | None, ns: str = "") -> str:
+        """Row 4: the org the call acts in (``x-zitadel-orgid``, else the caller's) exists."""
         org_id = org_header or principal.org_id
         if not self.store.org_exists(org_id, ns):
             raise MockError(errors.ORG_NOT_FOUND)
+        return org_id
+
+    def check_permission(
+        self, principal: Principal, org_id: str, project_id: str, ns: str = ""
+    ) -> None:
+        """Rows 5 to 7: ``project.app.write`` in ``org_id``, globally or on ``project_id``."""
         contexts = self._write_contexts(principal, org_id, ns)
         if "" not in contexts and project_id not in contexts:
             raise MockError(errors.NO_PROJECT_PERMISSION)
-        return Caller(principal, org_id)
 
     def _write_contexts(self, principal: Principal, org_id: str, ns: str) -> set[str]:
         """The contexts in which the caller holds project.app.write in ``org_id``.
@@ -109,19 +118,6 @@ class SecretService:
             project_id, app_id, caller.org_id, SecretHash.of(secret).encoded, self.clock(), ns=ns
         )
         return Regenerated(secret, rotation.sequence, rotation.change_date, rotation.resource_owner)
-
-    def regenerate(
-        self,
-        authorization: str | None,
-        org_header: str | None,
-        project_id: str,
-        app_id: str,
-        ns: str = "",
-    ) -> Regenerated:
-        """The whole call, every check in ZITADEL's order."""
-        caller = self.authorize(authorization, org_header, project_id, ns)
-        check_ids(project_id, app_id)
-        return self.rotate(caller, project_id, app_id, ns)
 
     def client_secret_matches(self, client_id: str, secret: str, ns: str = "") -> bool:
         """Whether ``secret`` is the current secret of the OIDC app with ``client_id``."""

@@ -1,61 +1,63 @@
-"""The REST adapter: connexion serves openapi.yaml, with ZITADEL's checks in ZITADEL's order.
+"""The gateway's REST JSON codec: a request body in, an answer's status, headers and body out.
 
-Connexion's own stack is routing, security, request validation, handler. ZITADEL's gateway decodes
-the body before the gRPC interceptors authenticate, so a small middleware decodes the body right
-after routing (row 9); security is the authorization interceptor (rows 1 to 7); connexion's
-parameter validation is the validation interceptor (row 8); the handler runs the command (rows 10
-and 11). Every failure, connexion's own included, is rendered as google.rpc.Status.
+What grpc-gateway does around ZITADEL's gRPC server, and nothing of ZITADEL's checks: the body
+decoded as the gateway decodes it (row 9, before any interceptor), a success as protojson
+(:mod:`zitadel_mock.protocols.protojson`) with the headers ZITADEL adds, every error as
+google.rpc.Status. The operation itself is answered by
+:class:`~zitadel_mock.protocols.rest_operation.RestOperation`; connexion (:func:`build_rest_app`)
+serves ``openapi.yaml`` for everything else: routing, 404 and 405 (with ``Allow``), the docs
+pages, and the error rendering of the admin API.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import connexion
 from connexion.exceptions import NonConformingResponse, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.main import ConnexionMiddleware
-from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from connexion.security import AbstractSecurityHandler
+from google.protobuf.message import Message
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zitadel_mock.domain import errors, jsonbytes
 from zitadel_mock.domain.errors import MockError, status_body
-from zitadel_mock.operations.service import Caller, Regenerated, SecretService
-from zitadel_mock.protocols.rest_validators import validator_map
+from zitadel_mock.domain.headers import SUCCESS_HEADERS
+from zitadel_mock.operations.operation import Success
+from zitadel_mock.operations.registry import SERVED
+from zitadel_mock.protocols.protojson import document as protojson_document
 
 log = logging.getLogger("zitadel_mock.protocols.gateway")
 
-OPERATION_ID: Final = "ManagementService_RegenerateOIDCClientSecret"
 SPEC_PATH: Final = (
     Path(__file__).resolve().parent.parent / "openapi.yaml"
 )  # a link to ../openapi.yaml
 MAX_BODY_BYTES: Final = 1024 * 1024
 # What a 500 says when the mock's own answer failed validation (the details go to the log).
 NONCONFORMING: Final = "its answer did not match openapi.yaml"
-SUCCESS_HEADERS: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-NAMESPACE_HEADER: Final = "x-mock-namespace"
 JSON_WHITESPACE: Final = b" \t\n\r"  # RFC 8259; Python's bytes.strip() would also eat \f, \v
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """An answer as both REST lanes send it (with Content-Type ``application/json``): ``body``
-    is ``document`` encoded."""
+class Rendered(NamedTuple):
+    """An answer as the REST operation sends it (with Content-Type ``application/json``):
+    ``body`` is ``document`` encoded (a tuple: made for every answer)."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
-    document: dict[str, Any] = field(repr=False)  # the body before encoding (holds the secret)
-    body: bytes = field(repr=False)
+    document: dict[str, Any]  # the body before encoding (holds the secret)
+    body: bytes
+
+    def __repr__(self) -> str:  # the body holds a secret on success
+        return f"Rendered({self.status}, {self.headers!r})"
 
 
 def render_error(error: MockError, extra_headers: dict[str, str] | None = None) -> Rendered:
@@ -67,9 +69,10 @@ def render_error(error: MockError, extra_headers: dict[str, str] | None = None) 
     return Rendered(error.http_status, tuple(headers.items()), document, encode(document))
 
 
-def render_success(result: Regenerated) -> Rendered:
-    document = success_body(result)
-    return Rendered(200, tuple(SUCCESS_HEADERS.items()), document, encode(document))
+def render_success(success: Success) -> Rendered:
+    """The operation's response message in protojson, with ZITADEL's success headers."""
+    document = protojson_document(success.message)
+    return Rendered(200, SUCCESS_HEADERS, document, encode(document))
 
 
 def encode(document: dict[str, Any]) -> bytes:
@@ -92,21 +95,19 @@ def error_response(
     return connexion_response(render_error(error, extra_headers))
 
 
-def success_body(result: Regenerated) -> dict[str, Any]:
-    """RegenerateOIDCClientSecretResponse as protojson writes it (no creationDate)."""
-    return {
-        "clientSecret": result.client_secret,
-        "details": {
-            "sequence": str(result.sequence),
-            "changeDate": timestamp(result.change_date),
-            "resourceOwner": result.resource_owner,
-        },
-    }
+def string_fields(message: type[Message]) -> tuple[tuple[str, str], ...]:
+    """The (JSON name, proto name) of each string field of ``message``: what
+    :func:`decode_body` holds to protojson's rules."""
+    return tuple(
+        (f.json_name, f.name) for f in message.DESCRIPTOR.fields if f.type == f.TYPE_STRING
+    )
 
 
-def decode_body(raw: bytes) -> dict[str, Any]:
-    """The gateway's JSON decoding: empty is ``{}``, anything but a JSON object is row 9."""
-    if not raw.strip(JSON_WHITESPACE):
+def decode_body(raw: bytes, fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The gateway's JSON decoding: empty is ``{}``, anything but a JSON object is row 9, and so
+    is a request field (``fields``, see :func:`string_fields`) that is not a string or is set
+    under both its names."""
+    if raw == b"{}" or not raw.strip(JSON_WHITESPACE):
         return {}
     try:
         text = raw.decode("utf-8")
@@ -135,14 +136,16 @@ def decode_body(raw: bytes) -> dict[str, Any]:
             errors.INVALID_BODY,
             reason=f"request body must be a JSON object, not {kind}",
         )
-    for name in ("projectId", "project_id", "appId", "app_id"):
-        if name in value and not isinstance(value[name], str):
-            raise MockError(
-                errors.INVALID_BODY,
-                reason=f"request body field {name!r} must be a string,"
-                f" not {json.dumps(value[name])[:40]}",
-            )
-    for json_name, proto_name in (("projectId", "project_id"), ("appId", "app_id")):
+    pairs = tuple(fields)
+    for pair in pairs:
+        for name in pair:
+            if name in value and not isinstance(value[name], str):
+                raise MockError(
+                    errors.INVALID_BODY,
+                    reason=f"request body field {name!r} must be a string,"
+                    f" not {json.dumps(value[name])[:40]}",
+                )
+    for json_name, proto_name in pairs:
         if json_name in value and proto_name in value:  # protojson refuses a field set twice
             raise MockError(
                 errors.INVALID_BODY,
@@ -157,111 +160,6 @@ def _reject_constant(name: str) -> None:
 
 
 _DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def timestamp(moment: datetime) -> str:
-    """A google.protobuf.Timestamp as protojson writes it: RFC 3339 in UTC (``...Z``)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-class GatewayBodyMiddleware:
-    """Reads and decodes the operation's body before authentication, as grpc-gateway does.
-
-    Any Content-Type but gRPC's is decoded as JSON (ZITADEL registers its JSON marshaler for
-    ``*``). The decoded body is replayed to connexion as ``application/json``.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routing = scope.get("extensions", {}).get("connexion_routing", {})
-        if scope["type"] != "http" or routing.get("operation_id") != OPERATION_ID:
-            await self.app(scope, receive, send)
-            return
-        raw = await read_body(receive, MAX_BODY_BYTES)
-        decode_body(raw)
-        headers = [
-            (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
-        ]
-        payload = raw if raw.strip(JSON_WHITESPACE) else b"{}"
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-        ]
-        scope = {**scope, "headers": headers}
-        await self.app(scope, _replay(payload), send)
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise MockError(errors.BODY_TOO_LARGE, limit=str(limit))
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(payload: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": payload, "more_body": False}
-
-    return receive
-
-
-def security_handler(service: SecretService) -> type[AbstractSecurityHandler]:
-    """A bearer scheme that is ZITADEL's authorization interceptor (rows 1 to 7)."""
-
-    class ZitadelBearer(AbstractSecurityHandler):  # type: ignore[misc]
-        security_definition_key = "x-bearerInfoFunc"
-        environ_key = "BEARERINFO_FUNC"
-
-        def get_fn(
-            self, security_scheme: dict[str, Any], required_scopes: list[str]
-        ) -> Callable[[ConnexionRequest], dict[str, object]]:
-            def verify(request: ConnexionRequest) -> dict[str, object]:
-                namespace = request.headers.get(NAMESPACE_HEADER, "")
-                caller = service.authorize(
-                    request.headers.get("authorization"),
-                    request.headers.get("x-zitadel-orgid"),
-                    request.path_params.get("projectId", ""),
-                    namespace,
-                )
-                return {"sub": caller.principal.user_id, "caller": caller, "namespace": namespace}
-
-            return verify
-
-    return ZitadelBearer
-
-
-def make_handler(service: SecretService) -> Callable[..., Awaitable[Any]]:
-    async def regenerate(
-        project_id: str, app_id: str, context_: dict[str, Any], body: Any = None
-    ) -> Any:
-        caller: Caller = context_["token_info"]["caller"]
-        namespace: str = context_["token_info"]["namespace"]
-        try:
-            result = service.rotate(caller, project_id, app_id, namespace)
-        except MockError as error:
-            # Returned, not raised, so that response validation checks error bodies too.
-            return error_response(error)
-        return connexion_response(render_success(result))
-
-    return regenerate
 
 
 def _problem_to_error(status: int, detail: str | None) -> MockError:
@@ -304,22 +202,37 @@ def _install_error_handlers(app: connexion.AsyncApp) -> None:
     app.add_error_handler(Exception, on_crash)
 
 
-def build_rest_app(service: SecretService, spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
-    middlewares = list(ConnexionMiddleware.default_middlewares)
-    middlewares.insert(middlewares.index(RoutingMiddleware) + 1, GatewayBodyMiddleware)
-    handlers = {OPERATION_ID: make_handler(service)}
+# Connexion's own checks of an operation: none of them runs, since the operation is not connexion's.
+OPERATION_MIDDLEWARES: Final = (
+    SecurityMiddleware,
+    RequestValidationMiddleware,
+    ResponseValidationMiddleware,
+)
+
+
+def _not_served_here(**_kwargs: Any) -> Any:
+    """What connexion would run for an operation: never reached, since RestOperation takes every
+    request connexion would route to one (a test sends it generated requests to show it)."""
+    log.error("a request reached connexion's handler of an operation")
+    raise MockError(errors.INTERNAL, reason="the request reached connexion's operation handler")
+
+
+def build_rest_app(spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
+    """Connexion serving the spec for routing, 404 and 405, and the docs; no operation."""
+    middlewares = [
+        m for m in ConnexionMiddleware.default_middlewares if m not in OPERATION_MIDDLEWARES
+    ]
+    handlers = {op.rest_operation_id: _not_served_here for op in SERVED}
     app = connexion.AsyncApp(
         __name__,
         middlewares=middlewares,
         specification_dir=spec_path.parent,
-        security_map={"bearer": security_handler(service)},
-        validator_map=validator_map(),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
     )
     app.add_api(
         spec_path.name,
         resolver=Resolver(function_resolver=handlers.__getitem__),
-        validate_responses=True,
+        validate_responses=False,
         strict_validation=False,
         pythonic_params=True,
     )

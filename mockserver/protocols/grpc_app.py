@@ -19,12 +19,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
 
 from zitadel_mock.control.outcomes import Fault
 from zitadel_mock.control.plane import Call, ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import SUCCESS_HEADER_BYTES
 from zitadel_mock.protocols.grpc_codec import (
     GrpcAdapter,
     Metadata,
@@ -42,10 +44,8 @@ from zitadel_proto.wire import (
     parse_timeout,
     wire_of,
 )
-from zitadel_proto.zitadel.management_pb2 import RegenerateOIDCClientSecretRequest
 
 ENCODINGS: Final = ("identity", "gzip")
-SUCCESS_HEADERS: Final = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 
 
 class GrpcApp:
@@ -57,7 +57,7 @@ class GrpcApp:
         metadata = metadata_of(scope["headers"])
         wire = wire_of(metadata.get("content-type")) or Wire.GRPC
         answer = _Answer(send, wire, metadata.get("content-type", wire.value))
-        message: RegenerateOIDCClientSecretRequest | None = None
+        message: Message | None = None
         refusal: Reply | None = None
         deadline: float | None = None
         try:
@@ -66,7 +66,9 @@ class GrpcApp:
                 deadline = asyncio.get_running_loop().time() + timeout
             async with asyncio.timeout_at(deadline):
                 encoding = metadata.get("grpc-encoding", "identity")
-                message = self.adapter.parse(await read_message(receive, wire, encoding))
+                message = self.adapter.parse(
+                    scope["path"], await read_message(receive, wire, encoding)
+                )
         except ClientGoneError:
             return
         except MockError as error:
@@ -78,8 +80,8 @@ class GrpcApp:
             method=scope["method"],
             path=scope["path"],
             headers=metadata.items(),
-            project_id=message.project_id if message is not None else None,
-            app_id=message.app_id if message is not None else None,
+            project_id=getattr(message, "project_id", None),
+            app_id=getattr(message, "app_id", None),
             operation=message is not None,
         )
         note: str | None = None
@@ -112,7 +114,7 @@ class GrpcApp:
         self,
         *,
         call: Call,
-        message: RegenerateOIDCClientSecretRequest,
+        message: Message,
         metadata: Metadata,
         scope: Scope,
         receive: Receive,
@@ -123,7 +125,7 @@ class GrpcApp:
             await asyncio.sleep(call.delay_seconds)
 
         async def run() -> Reply:
-            return await self.adapter.run(message, metadata, call.ns)
+            return await self.adapter.run(scope["path"], message, metadata, call.ns)
 
         if call.fault is not None:
             return await self._fault(call.fault, scope, receive, answer, run)
@@ -200,7 +202,7 @@ class _Answer:
     async def reply(self, reply: Reply) -> None:
         self.code, self.message = int(reply.code), reply.message or None
         trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
-        extra = list(SUCCESS_HEADERS) if reply.payload is not None else []
+        extra = list(SUCCESS_HEADER_BYTES) if reply.payload is not None else []
         if reply.http_status != 200 or (self.wire is Wire.GRPC and reply.payload is None):
             # Trailers-only: the status travels in the one header block, nothing follows.
             await self.start(reply.http_status, trailers=False, extra=[*extra, *trailers])

@@ -1,12 +1,14 @@
-"""RegenerateOIDCClientSecret over gRPC: method, metadata and request bytes in, a Reply out.
+"""The gRPC codec, for native gRPC and gRPC-web alike: method, metadata and message bytes in, a
+:class:`Reply` out.
 
-Native gRPC and gRPC-web (:mod:`zitadel_mock.protocols.grpc_app`) share it:
-:meth:`GrpcAdapter.parse` reads
-the request message, :meth:`GrpcAdapter.run` runs the call; it knows protobuf and the service, not
-HTTP. Every failure is a
-:class:`~zitadel_mock.domain.errors.MockError` row, rendered by :func:`error_reply` as gRPC carries
-it: ``grpc-status``, ``grpc-message`` (percent-encoded) and, for ZITADEL's own errors,
-``grpc-status-details-bin`` holding a google.rpc.Status with the zitadel.v1.ErrorDetail.
+It knows protobuf, not HTTP (:mod:`zitadel_mock.protocols.grpc_app` does the framing) and not a
+check: :func:`check_method` finds the operation of a method path as grpc-go routes,
+:meth:`GrpcAdapter.parse` reads its request message, :meth:`GrpcAdapter.run` turns the message
+and metadata into a :class:`~zitadel_mock.operations.operation.Call`, runs the operation and
+encodes what it gives. Every failure is a :class:`~zitadel_mock.domain.errors.MockError` row,
+rendered by :func:`error_reply` as gRPC carries it: ``grpc-status``, ``grpc-message``
+(percent-encoded) and, for ZITADEL's own errors, ``grpc-status-details-bin`` holding a
+google.rpc.Status with the zitadel.v1.ErrorDetail.
 """
 
 from __future__ import annotations
@@ -16,26 +18,17 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from google.protobuf.message import DecodeError
-from google.protobuf.timestamp_pb2 import Timestamp
+from google.protobuf.message import DecodeError, Message
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import Code, MockError
-from zitadel_mock.operations.service import Regenerated, SecretService
+from zitadel_mock.domain.headers import ORG_HEADER
+from zitadel_mock.operations.operation import Call, Operation
+from zitadel_mock.operations.registry import BY_METHOD
+from zitadel_mock.operations.service import SecretService
 from zitadel_proto.status import encode_status
-from zitadel_proto.wire import (
-    METHOD,
-    SERVICE,
-    STATUS_DETAILS_HEADER,
-    encode_binary_header,
-    encode_grpc_message,
-)
-from zitadel_proto.zitadel.management_pb2 import (
-    RegenerateOIDCClientSecretRequest,
-    RegenerateOIDCClientSecretResponse,
-)
+from zitadel_proto.wire import STATUS_DETAILS_HEADER, encode_binary_header, encode_grpc_message
 from zitadel_proto.zitadel.message_pb2 import ErrorDetail
-from zitadel_proto.zitadel.object_pb2 import ObjectDetails
 
 log = logging.getLogger("zitadel_mock.protocols.grpc")
 
@@ -72,62 +65,48 @@ def error_reply(error: MockError) -> Reply:
     return Reply(error.code, error.message, details, http_status=error.row.http_status or 200)
 
 
-def success_message(result: Regenerated) -> bytes:
-    """RegenerateOIDCClientSecretResponse; like ZITADEL, without a creation date."""
-    change_date = Timestamp()
-    change_date.FromDatetime(result.change_date)
-    response = RegenerateOIDCClientSecretResponse(
-        client_secret=result.client_secret,
-        details=ObjectDetails(
-            sequence=result.sequence,
-            change_date=change_date,
-            resource_owner=result.resource_owner,
-        ),
-    )
-    return response.SerializeToString()
-
-
-def check_method(path: str) -> None:
-    """grpc-go's routing: UNIMPLEMENTED for a malformed, unknown or unmocked method."""
+def check_method(path: str, operations: Mapping[str, Operation] = BY_METHOD) -> Operation:
+    """grpc-go's routing: the operation of ``path``; UNIMPLEMENTED for a malformed or unknown
+    method, or one the mock does not serve."""
     name = path[1:] if path.startswith("/") else path
     service, slash, method = name.rpartition("/")
     if not slash:
         raise MockError(errors.GRPC_MALFORMED_METHOD, path=json.dumps(path))
-    if service != SERVICE:
+    operation = operations.get(f"/{name}")
+    if operation is not None:
+        return operation
+    if all(op.service_name != service for op in operations.values()):
         raise MockError(errors.GRPC_UNKNOWN_SERVICE, service=service)
-    if method != METHOD:
-        raise MockError(errors.GRPC_UNKNOWN_METHOD, method=method, service=service)
+    raise MockError(errors.GRPC_UNKNOWN_METHOD, method=method, service=service)
 
 
 class GrpcAdapter:
-    def __init__(self, service: SecretService) -> None:
+    def __init__(
+        self, service: SecretService, operations: Mapping[str, Operation] = BY_METHOD
+    ) -> None:
         self.service = service
+        self.operations = operations
 
-    @staticmethod
-    def parse(request: bytes) -> RegenerateOIDCClientSecretRequest:
-        """The request message; garbage is grpc-go's unmarshalling error (INTERNAL)."""
+    def parse(self, path: str, request: bytes) -> Message:
+        """The request message of the method at ``path``; garbage is grpc-go's unmarshalling
+        error (INTERNAL)."""
+        operation = check_method(path, self.operations)
         try:
-            return RegenerateOIDCClientSecretRequest.FromString(request)
+            return operation.request.FromString(request)
         except DecodeError:
             raise MockError(
                 errors.GRPC_BAD_MESSAGE, reason="proto: cannot parse invalid wire-format data"
             ) from None
 
-    async def run(
-        self, message: RegenerateOIDCClientSecretRequest, metadata: Metadata, ns: str
-    ) -> Reply:
+    async def run(self, path: str, message: Message, metadata: Metadata, ns: str) -> Reply:
         """Run one unary call in namespace ``ns``; never raises for anything a client sends."""
         try:
-            result = self.service.regenerate(
-                metadata.get("authorization"),
-                metadata.get("x-zitadel-orgid"),
-                message.project_id,
-                message.app_id,
-                ns,
-            )
+            operation = check_method(path, self.operations)
+            call = Call(message, metadata.get("authorization"), metadata.get(ORG_HEADER), ns)
+            success = operation.run(self.service, call)
         except MockError as error:
             return error_reply(error)
         except Exception as exc:
             log.exception("unexpected failure in a gRPC call")
             return error_reply(MockError(errors.INTERNAL, reason=type(exc).__name__))
-        return Reply(Code.OK, payload=success_message(result))
+        return Reply(Code.OK, payload=success.message.SerializeToString())

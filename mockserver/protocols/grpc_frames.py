@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
 
 from starlette.types import Receive
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.protocols.body import ClientGoneError, body_chunks
 from zitadel_proto.wire import (
     COMPRESSED_FLAG,
     MAX_MESSAGE_BYTES,
@@ -18,19 +18,7 @@ from zitadel_proto.wire import (
     frame_header,
 )
 
-
-class ClientGoneError(Exception):
-    """The client went away before its request was complete; nobody is left to answer."""
-
-
-async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGoneError
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
+__all__ = ["ClientGoneError", "check_prefix", "gunzip", "read_message"]
 
 
 async def read_message(receive: Receive, wire: Wire, encoding: str) -> bytes:

@@ -1,17 +1,17 @@
-"""The fast lane: the one hot operation over REST, answered without connexion's layers.
+"""The REST path of an operation: ``POST`` on its path in ``openapi.yaml``, and nothing else.
 
-It takes a request only when it is ``POST`` on the operation's exact path and hands every other
-request (other methods, other paths, lifespan) to the app it wraps, the connexion lane. What it
-takes gets every check of the connexion lane (:mod:`zitadel_mock.protocols.gateway`), in ZITADEL's
-order: the body
-read with the 1 MiB limit and decoded as the gateway does (row 9), authorization (rows 1 to 7),
-the spec's parameter schemas (row 8, and connexion's message for any other parameter), the spec's
-body schema, the command (rows 10 and 11). Answers are rendered by the same functions as in the
-connexion lane and, before they are sent, validated against the spec's schema and headers for
-their status; an answer that fails becomes the same 500 INTERNAL as there, and is logged.
+:class:`RestOperation` takes a request only when it is ``POST`` on the operation's exact path and
+hands every other request (other methods, other paths, lifespan) to the app it wraps, connexion
+(:func:`~zitadel_mock.protocols.gateway.build_rest_app`). What it takes it decodes with the
+gateway codec (:mod:`zitadel_mock.protocols.gateway`): the body read with the 1 MiB limit and
+decoded as the gateway does (row 9, before any check), the path parameters over the body's
+fields; then the operation runs its checks in ZITADEL's order
+(:meth:`~zitadel_mock.operations.operation.Operation.run`). Before it is sent, every answer is
+validated against the spec's schema and headers for its status; one that fails becomes a 500
+INTERNAL, and is logged.
 
-Every validator is compiled once, at start, from ``openapi.yaml`` (jsonschema-rs, with formats);
-jsonschema builds the message of a parameter or body failure only when there is one.
+:class:`OperationSpec` is compiled once, at start, from ``openapi.yaml`` (jsonschema-rs, with
+formats): the path, which path parameter is which request field, and the answers.
 """
 
 from __future__ import annotations
@@ -24,39 +24,40 @@ from pathlib import Path
 from typing import Any, Final
 
 import jsonschema_rs
-import yaml
-from connexion.json_schema import Draft4RequestValidator, format_error_with_path
-from jsonschema import Draft4Validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import NAMESPACE_HEADER, ORG_HEADER
+from zitadel_mock.operations.operation import (
+    Call,
+    Operation,
+    SpecNotSupportedError,
+    load_spec,
+    spec_operation,
+)
+from zitadel_mock.operations.registry import SERVED
 from zitadel_mock.operations.service import SecretService
+from zitadel_mock.protocols.body import ClientGoneError, read_body
 from zitadel_mock.protocols.gateway import (
     MAX_BODY_BYTES,
-    NAMESPACE_HEADER,
     NONCONFORMING,
-    OPERATION_ID,
     SPEC_PATH,
     Rendered,
     decode_body,
-    read_body,
     render_error,
     render_success,
+    string_fields,
 )
-from zitadel_mock.protocols.rest_validators import PROTO_FIELDS
 
 log = logging.getLogger("zitadel_mock.protocols.rest_operation")
 
 Check = Callable[[Any], bool]
-# Keywords connexion's validators read differently from plain JSON Schema draft 4: a schema that
-# uses one is refused at start rather than checked differently in the two lanes.
+# Keywords of OpenAPI that JSON Schema draft 4 does not read: a schema that uses one is refused
+# at start rather than checked otherwise than the spec means.
 OPENAPI_ONLY: Final = frozenset({"nullable", "x-nullable", "readOnly", "writeOnly", "x-writeOnly"})
-LOCATION_ORDER: Final = {"path": 0, "header": 1}  # the locations the lane reads
-
-
-class SpecNotSupportedError(ValueError):
-    """The operation uses something the fast lane does not check the way connexion does."""
+MAX_HEADER_VERDICTS: Final = 4096  # sets of answer headers whose verdict is kept
+_UNSEEN: Final = object()
 
 
 def compile_schema(schema: dict[str, Any], components: dict[str, Any]) -> Check:
@@ -74,7 +75,7 @@ def _refuse_openapi_only(
     if isinstance(node, dict):
         used = OPENAPI_ONLY & node.keys()
         if used:
-            raise SpecNotSupportedError(f"the fast lane does not check {sorted(used)}")
+            raise SpecNotSupportedError(f"the REST operation does not check {sorted(used)}")
         ref = node.get("$ref")
         if isinstance(ref, str) and ref not in seen:
             target: Any = {"components": components}
@@ -89,31 +90,6 @@ def _refuse_openapi_only(
 
 
 @dataclass(frozen=True, slots=True)
-class Parameter:
-    name: str
-    location: str  # "path" or "header"
-    required: bool
-    check: Check
-    schema: dict[str, Any]  # with the components, for the message of a failure
-
-    def problem(self, value: str | None) -> MockError | None:
-        """What connexion's parameter validation raises for ``value``, or None."""
-        if value is None:
-            if not self.required:
-                return None
-            reason = f"Missing {self.location} parameter '{self.name}'"
-            return MockError(errors.INVALID_BODY, reason=reason)
-        if self.check(value):
-            return None
-        field = PROTO_FIELDS.get(self.name) if self.location == "path" else None
-        if field is not None:
-            return MockError(errors.INVALID_ID_LENGTH, field=field)
-        validator = Draft4Validator(self.schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-        failure = next(iter(validator.iter_errors(value)), None)
-        return MockError(errors.INVALID_BODY, reason=str(failure or "invalid parameter"))
-
-
-@dataclass(frozen=True, slots=True)
 class Answerable:
     """The checks of one documented status: body schema, and header rules."""
 
@@ -122,48 +98,38 @@ class Answerable:
     header_checks: tuple[tuple[str, Check], ...]  # lower-case name, check of its value
 
 
-class CompiledOperation:
-    """The operation's path, parameters, body and answers, compiled from the spec once."""
+class OperationSpec:
+    """What ``openapi.yaml`` says of one operation, compiled once: its path, which path
+    parameter is which request field, and the answers it documents."""
 
-    def __init__(self, spec_path: Path = SPEC_PATH, operation_id: str = OPERATION_ID) -> None:
-        with spec_path.open("rb") as stream:
-            spec = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    def __init__(self, operation: Operation, spec_path: Path = SPEC_PATH) -> None:
+        spec = load_spec(spec_path)
         components = spec.get("components", {})
-        found = [
-            (template, operation)
-            for template, item in spec["paths"].items()
-            for method, operation in item.items()
-            if method == "post" and operation.get("operationId") == operation_id
-        ]
-        if len(found) != 1:
-            raise SpecNotSupportedError(f"{operation_id} is not one POST operation in the spec")
-        template, operation = found[0]
+        template, method, described = spec_operation(spec, operation.rest_operation_id)
+        if method != "post":
+            raise SpecNotSupportedError(f"{operation.rest_operation_id} is not a POST operation")
         self.path = path_pattern(template)
-        parameters = [self._parameter(p, components) for p in operation.get("parameters", [])]
-        # connexion checks them by location (path before header), each location in spec order.
-        self.parameters = tuple(sorted(parameters, key=lambda p: LOCATION_ORDER[p.location]))
-        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-        self.body_schema: dict[str, Any] = {**body["schema"], "components": components}
-        self.body = compile_schema(body["schema"], components)
+        by_json = {f.json_name: f.name for f in operation.request.DESCRIPTOR.fields}
+        path_fields = []
+        for parameter in described.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"] in by_json:
+                path_fields.append((parameter["name"], by_json[parameter["name"]]))
+            elif not (parameter["in"] == "header" and parameter["name"].lower() == ORG_HEADER):
+                raise SpecNotSupportedError(
+                    f"the REST operation does not read the {parameter['in']} parameter"
+                    f" {parameter['name']}"
+                )
+        self.path_fields: tuple[tuple[str, str], ...] = tuple(path_fields)
         self.answers: dict[str, Answerable] = {
             status: self._answerable(response, components)
-            for status, response in operation["responses"].items()
+            for status, response in described["responses"].items()
         }
         if "default" not in self.answers:
             raise SpecNotSupportedError("the operation documents no default answer")
-
-    @staticmethod
-    def _parameter(spec: dict[str, Any], components: dict[str, Any]) -> Parameter:
-        if spec["in"] not in LOCATION_ORDER:
-            raise SpecNotSupportedError(f"the fast lane does not read {spec['in']} parameters")
-        schema = spec.get("schema", {})
-        return Parameter(
-            spec["name"],
-            spec["in"],
-            bool(spec.get("required")),
-            compile_schema(schema, components),
-            {**schema, "components": components},
-        )
+        self._rules = {int(k): v for k, v in self.answers.items() if k.isdigit()}
+        # Answers repeat their headers (a success's are one constant, an error's follow its
+        # row): what the header rules say of a set of headers is kept, for a bounded number.
+        self._header_verdicts: dict[tuple[int, tuple[tuple[str, str], ...]], object] = {}
 
     @staticmethod
     def _answerable(response: dict[str, Any], components: dict[str, Any]) -> Answerable:
@@ -184,10 +150,20 @@ class CompiledOperation:
     def conforms(self, answer: Rendered) -> str | None:
         """Why ``answer`` does not match the spec for its status, or None if it does (its body is
         checked as the document it encodes)."""
-        rules = self.answers.get(str(answer.status), self.answers["default"])
+        rules = self._rules.get(answer.status) or self.answers["default"]
         if not rules.body(answer.document):
             return f"the body does not match the schema of {answer.status}"
-        present = {name.lower(): value for name, value in answer.headers}
+        key = (answer.status, answer.headers)
+        verdict = self._header_verdicts.get(key, _UNSEEN)
+        if verdict is _UNSEEN:
+            verdict = self._headers_problem(rules, answer.headers)
+            if len(self._header_verdicts) < MAX_HEADER_VERDICTS:
+                self._header_verdicts[key] = verdict
+        return verdict if isinstance(verdict, str) else None
+
+    @staticmethod
+    def _headers_problem(rules: Answerable, headers: tuple[tuple[str, str], ...]) -> str | None:
+        present = {name.lower(): value for name, value in headers}
         missing = rules.required_headers - present.keys()
         if missing:
             return f"required headers missing: {sorted(missing)}"
@@ -201,7 +177,8 @@ def path_pattern(template: str) -> re.Pattern[str]:
     """The path template as a regular expression; every ``{name}`` is one non-empty segment.
 
     A segment with a newline is not matched: connexion's router (a starlette Mount, whose ``.*``
-    stops at a newline) does not route such a path to the operation, so it is left to connexion.
+    stops at a newline) does not route such a path to the operation, so it is left to connexion,
+    which answers 404 as for any unknown path.
     """
     parts = re.split(r"\{([^}]+)\}", template)
     return re.compile(
@@ -209,35 +186,44 @@ def path_pattern(template: str) -> re.Pattern[str]:
     )
 
 
-WANTED: Final = (b"authorization", b"x-zitadel-orgid", NAMESPACE_HEADER.encode())
+WANTED: Final = (b"authorization", ORG_HEADER.encode(), NAMESPACE_HEADER.encode())
 
 
-class FastLane:
+class RestOperation:
     """ASGI: answers ``POST`` on the operation's path; everything else goes to ``next_app``."""
 
     def __init__(
-        self, next_app: ASGIApp, service: SecretService, operation: CompiledOperation
+        self,
+        next_app: ASGIApp,
+        service: SecretService,
+        operation: Operation,
+        spec: OperationSpec | None = None,
     ) -> None:
         self.next_app = next_app
         self.service = service
         self.operation = operation
-        self.taken = 0  # requests this lane answered (tests read it)
-        self._header_names = {
-            p.name.lower().encode(): p.name for p in operation.parameters if p.location == "header"
-        }
+        self.spec = spec or OperationSpec(operation)
+        self._string_fields = string_fields(operation.request)
+        in_path = {proto for _, proto in self.spec.path_fields}
+        # The fields the body may set: those the path does not set over it.
+        self._body_fields = tuple(
+            (json, proto) for json, proto in self._string_fields if proto not in in_path
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = (
-            self.operation.path.fullmatch(scope["path"])
+            self.spec.path.fullmatch(scope["path"])
             if scope["type"] == "http" and scope["method"] == "POST"
             else None
         )
         if match is None:
             await self.next_app(scope, receive, send)
             return
-        self.taken += 1
-        answer = await self._answer(scope, receive, match.groupdict())
-        problem = self.operation.conforms(answer)
+        try:
+            answer = await self.answer(scope, receive, match.groupdict())
+        except ClientGoneError:
+            return  # nobody is left to answer
+        problem = self.spec.conforms(answer)
         if problem is not None:
             log.error("response failed validation against openapi.yaml: %s", problem)
             answer = render_error(MockError(errors.INTERNAL, reason=NONCONFORMING))
@@ -249,46 +235,52 @@ class FastLane:
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
 
-    async def _answer(self, scope: Scope, receive: Receive, path: dict[str, str]) -> Rendered:
+    async def answer(self, scope: Scope, receive: Receive, path: dict[str, str]) -> Rendered:
+        """Decode the request, run the operation, render what it gives."""
         # The first value of each header, as starlette's Headers.get (and so connexion) reads it.
         first: dict[bytes, str] = {}
         for name, value in scope["headers"]:
-            if name not in first and (name in WANTED or name in self._header_names):
+            if name not in first and name in WANTED:
                 first[name] = value.decode("latin-1")
-        project_id = path.get("projectId", "")
-        namespace = first.get(NAMESPACE_HEADER.encode(), "")
         try:
-            body = decode_body(await read_body(receive, MAX_BODY_BYTES))  # row 9, before auth
-            caller = self.service.authorize(
-                first.get(b"authorization"), first.get(b"x-zitadel-orgid"), project_id, namespace
+            body = decode_body(await read_body(receive, MAX_BODY_BYTES), self._string_fields)
+            fields = {proto: path[name] for name, proto in self.spec.path_fields}
+            for json, proto in self._body_fields:
+                if json in body or proto in body:
+                    fields[proto] = body[json] if json in body else body[proto]
+            call = Call(
+                self.operation.request(**fields),
+                authorization=first.get(b"authorization"),
+                org_header=first.get(WANTED[1]),
+                namespace=first.get(WANTED[2], ""),
             )
-            for parameter in self.operation.parameters:
-                value = (
-                    path.get(parameter.name)
-                    if parameter.location == "path"
-                    else first.get(parameter.name.lower().encode())
-                )
-                problem = parameter.problem(value)
-                if problem is not None:
-                    raise problem
-            self.check_body(body)
-            result = self.service.rotate(caller, project_id, path.get("appId", ""), namespace)
+            success = self.operation.run(self.service, call)
         except MockError as error:
             return render_error(error)
-        except Exception as exc:  # the connexion lane's last resort, the same answer
+        except ClientGoneError:
+            raise
+        except Exception as exc:  # the last resort
             log.error("unexpected failure: %r", exc, exc_info=exc)
             return render_error(MockError(errors.INTERNAL, reason=type(exc).__name__))
-        return render_success(result)
+        return render_success(success)
 
-    def check_body(self, body: dict[str, Any]) -> None:
-        """The spec's body schema; a failure is reported in connexion's words."""
-        if self.operation.body(body):
-            return
-        validator = Draft4RequestValidator(
-            self.operation.body_schema, format_checker=Draft4Validator.FORMAT_CHECKER
-        )
-        failure = next(iter(validator.iter_errors(body)), None)
-        reason = (
-            f"{failure.message}{format_error_with_path(failure)}" if failure else "invalid body"
-        )
-        raise MockError(errors.INVALID_BODY, reason=reason)
+
+def with_rest_operations(
+    next_app: ASGIApp,
+    service: SecretService,
+    operations: tuple[Operation, ...] = SERVED,
+    spec_path: Path = SPEC_PATH,
+) -> ASGIApp:
+    """``next_app`` behind the REST path of every operation that the spec at ``spec_path``
+    describes (an operation without one, such as v2's, is served by its other protocols only)."""
+    described = {
+        operation.get("operationId")
+        for item in load_spec(spec_path).get("paths", {}).values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    }
+    app = next_app
+    for operation in operations:
+        if operation.rest_operation_id in described:
+            app = RestOperation(app, service, operation, OperationSpec(operation, spec_path))
+    return app

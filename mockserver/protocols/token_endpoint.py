@@ -27,20 +27,19 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import NAMESPACE_HEADER, SUCCESS_HEADER_BYTES
 from zitadel_mock.domain.model import AppType, AuthMethod
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.gateway import NAMESPACE_HEADER
+from zitadel_mock.protocols.body import ClientGoneError, read_body
 
 TOKEN_PATH: Final = "/oauth/v2/token"
 MAX_FORM_BYTES: Final = 1024 * 1024
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 CODE_GRANT: Final = "authorization_code"
 JWT_ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-RESPONSE_HEADERS: Final = (
-    (b"content-type", b"application/json"),
-    (b"cache-control", b"no-store"),
-    (b"pragma", b"no-cache"),
-)
+# RFC 6749 section 5.1: token responses are never cached, errors included.
+RESPONSE_HEADERS: Final = ((b"content-type", b"application/json"), *SUCCESS_HEADER_BYTES)
 
 
 class OAuthError(Exception):
@@ -224,15 +223,12 @@ def with_token_endpoint(app: ASGIApp, service: SecretService) -> ASGIApp:
             return
         headers = dict(scope["headers"])
         body, too_large = b"", False
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            if not too_large:
-                body += message.get("body", b"")
-                too_large = len(body) > MAX_FORM_BYTES
-            if not message.get("more_body", False):
-                break
+        try:
+            body = await read_body(receive, MAX_FORM_BYTES)
+        except MockError:  # longer than MAX_FORM_BYTES
+            too_large = True
+        except ClientGoneError:
+            return  # nobody is left to answer
         request = TokenRequest(
             method=scope["method"],
             content_type=headers.get(b"content-type", b""),

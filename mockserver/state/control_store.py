@@ -98,8 +98,8 @@ class ControlStore:
 
     def seed(self) -> int | None:
         with self.store.read() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()
-        return json.loads(row[0]) if row else None
+            line = db.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()
+        return json.loads(line[0]) if line else None
 
     def set_seed(self, seed: int | None, *, announce: bool) -> None:
         """Record the seed; ``announce`` makes every other worker apply it too."""
@@ -122,8 +122,8 @@ class ControlStore:
         journal stay. Returns the namespaces reset, or ``[]`` if another worker already did it.
         """
         with self.store.transaction() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'baseline_digest'").fetchone()
-            if row is not None and row[0] == digest:
+            line = db.execute("SELECT value FROM meta WHERE key = 'baseline_digest'").fetchone()
+            if line is not None and line[0] == digest:
                 return []
             replace_namespace(db, fixtures, BASELINE)
             _put(db, "baseline_digest", digest)
@@ -147,15 +147,17 @@ class ControlStore:
 
     def namespaces(self) -> list[NamespaceUse]:
         with self.store.read() as db:
-            rows = db.execute("SELECT name, created_us, last_used_us FROM namespaces ORDER BY name")
-            return [NamespaceUse(*row) for row in rows]
+            lines = db.execute(
+                "SELECT name, created_us, last_used_us FROM namespaces ORDER BY name"
+            )
+            return [NamespaceUse(*line) for line in lines]
 
     def expire(self, idle_before_us: int) -> list[str]:
         """Delete the namespaces not used since ``idle_before_us``, with their queue and journal."""
         with self.store.transaction() as db:
             names = [
-                row[0]
-                for row in db.execute(
+                line[0]
+                for line in db.execute(
                     "SELECT name FROM namespaces WHERE last_used_us < ?", (idle_before_us,)
                 )
             ]
@@ -227,14 +229,14 @@ class ControlStore:
     def consume(self, ns: str, app_id: str | None) -> str | None:
         """Take one use of the first entry for this app (or any app), in queue order."""
         with self.store.transaction() as db:
-            row = db.execute(
+            line = db.execute(
                 "SELECT id, remaining, spec FROM outcomes WHERE ns = ?"
                 " AND (app_id IS NULL OR app_id = ?) ORDER BY id LIMIT 1",
                 (ns, app_id),
             ).fetchone()
-            if row is None:
+            if line is None:
                 return None
-            entry_id, remaining, spec = row
+            entry_id, remaining, spec = line
             if remaining <= 1:
                 db.execute("DELETE FROM outcomes WHERE id = ?", (entry_id,))
             else:
@@ -245,10 +247,10 @@ class ControlStore:
 
     def queued(self, ns: str) -> list[Queued]:
         with self.store.read() as db:
-            rows = db.execute(
+            lines = db.execute(
                 "SELECT id, app_id, remaining, spec FROM outcomes WHERE ns = ? ORDER BY id", (ns,)
             )
-            return [Queued(*row) for row in rows]
+            return [Queued(*line) for line in lines]
 
     def clear_queue(self, ns: str) -> None:
         with self.store.transaction() as db:
@@ -258,12 +260,12 @@ class ControlStore:
 
     def append_journal(self, entries: Sequence[dict[str, Any]], keep: int) -> None:
         """Write a batch of entries, then keep only the newest ``keep`` of each namespace."""
-        rows = [
+        lines = [
             (e["namespace"], e.get("appId"), e.get("status"), dumps(e).decode()) for e in entries
         ]
         with self.store.transaction() as db:
             db.executemany(
-                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)", rows
+                "INSERT INTO journal (ns, app_id, status, entry) VALUES (?, ?, ?, ?)", lines
             )
             for ns in {e["namespace"] for e in entries}:
                 db.execute(
@@ -287,8 +289,8 @@ class ControlStore:
         query += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
         with self.store.read() as db:
-            rows = db.execute(query, args).fetchall()
-        return [{"id": row[0], **json.loads(row[1])} for row in reversed(rows)]
+            lines = db.execute(query, args).fetchall()
+        return [{"id": line[0], **json.loads(line[1])} for line in reversed(lines)]
 
     def clear_journal(self, ns: str) -> None:
         with self.store.transaction() as db:
@@ -296,7 +298,7 @@ class ControlStore:
 
 
 def _names(db: sqlite3.Connection) -> Iterable[str]:
-    return [row[0] for row in db.execute("SELECT name FROM namespaces ORDER BY name")]
+    return [line[0] for line in db.execute("SELECT name FROM namespaces ORDER BY name")]
 
 
 def _put(db: sqlite3.Connection, key: str, value: str) -> None:

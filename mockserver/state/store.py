@@ -30,7 +30,7 @@ from zitadel_mock.domain.model import (
     Token,
 )
 from zitadel_mock.state.readcache import GENERATION_SCHEMA, ReadCache, generation_triggers
-from zitadel_mock.state.tables import TABLES, app_from_row, read_principal, replace_namespace
+from zitadel_mock.state.tables import TABLES, app_from_line, read_principal, replace_namespace
 
 T = TypeVar("T")
 SCHEMA_VERSION: Final = 1
@@ -223,21 +223,21 @@ class Store:
 
     def project_org(self, project_id: str, ns: str = "") -> str | None:
         def read(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
+            line = db.execute(
                 "SELECT org_id FROM projects WHERE ns = ? AND id = ?", (ns, project_id)
             ).fetchone()
-            return str(row[0]) if row else None
+            return str(line[0]) if line else None
 
         return self.cached(("project_org", project_id, ns), read)
 
     def app_by_client_id(self, client_id: str, ns: str = "") -> App | None:
         with self.read() as db:
-            row = db.execute(
+            line = db.execute(
                 "SELECT id, project_id, name, type, auth_method, client_id, secret_hash"
                 " FROM apps WHERE ns = ? AND client_id = ?",
                 (ns, client_id),
             ).fetchone()
-        return app_from_row(row) if row else None
+        return app_from_line(line) if line else None
 
     def fixtures(self, ns: str = "") -> Fixtures:
         """Everything in namespace ``ns``, as records (secrets only as hashes)."""
@@ -253,7 +253,7 @@ class Store:
                 " FROM apps WHERE ns = ? ORDER BY id",
                 (ns,),
             )
-            app_list = tuple(app_from_row(r) for r in apps)
+            app_list = tuple(app_from_line(r) for r in apps)
             tokens = db.execute(
                 "SELECT digest, label FROM tokens WHERE ns = ? ORDER BY label", (ns,)
             ).fetchall()
@@ -282,15 +282,15 @@ class Store:
         ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
         """
         with self.transaction(keeps_cache=True) as db:  # sequence and secret are not cached
-            row = db.execute(
+            line = db.execute(
                 "SELECT a.type, p.sequence, p.changed_us FROM apps a JOIN projects p"
                 " ON p.ns = a.ns AND p.id = a.project_id"
                 " WHERE a.ns = ? AND a.id = ? AND a.project_id = ? AND p.org_id = ?",
                 (ns, app_id, project_id, org_id),
             ).fetchone()
-            if row is None:
+            if line is None:
                 raise MockError(errors.APP_NOT_FOUND)
-            app_type, sequence, changed_us = row
+            app_type, sequence, changed_us = line
             if app_type != AppType.OIDC.value:
                 raise MockError(errors.APP_NOT_OIDC)
             # changeDate never goes back, even if the wall clock does.

@@ -1,8 +1,8 @@
-"""Rows of the state's tables to records and back; the namespace-wide writes.
+"""Lines of the state's tables (SQLite rows; "row" is the error catalogue's word) to records and
+back; the namespace-wide writes.
 
 Kept apart from :mod:`zitadel_mock.state.store` (connections, transactions, the rotation) so that
-each
-stays small; the control plane uses the namespace writes inside its own transactions.
+each stays small; the control plane uses the namespace writes inside its own transactions.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from zitadel_mock.domain.model import (
     Token,
 )
 
-TABLES: Final = ("orgs", "projects", "apps", "tokens")  # every table a namespace has rows in
+TABLES: Final = ("orgs", "projects", "apps", "tokens")  # every table a namespace has lines in
 
 
 def delete_namespace(db: sqlite3.Connection, ns: str) -> None:
@@ -58,11 +58,11 @@ def replace_namespace(db: sqlite3.Connection, fixtures: Fixtures, ns: str) -> No
     )
     db.executemany(
         "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [token_row(ns, t) for t in fixtures.tokens],
+        [token_line(ns, t) for t in fixtures.tokens],
     )
 
 
-def token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | None, str]:
+def token_line(ns: str, token: Token) -> tuple[str, str, str, str, str, str | None, str]:
     principal = token.principal
     memberships = json.dumps(
         [
@@ -83,13 +83,13 @@ def token_row(ns: str, token: Token) -> tuple[str, str, str, str, str, str | Non
 
 
 def read_principal(db: sqlite3.Connection, digest: str, ns: str) -> Principal | None:
-    row = db.execute(
+    line = db.execute(
         "SELECT user_id, org_id, expires_at, memberships FROM tokens WHERE ns = ? AND digest = ?",
         (ns, digest),
     ).fetchone()
-    if row is None:
+    if line is None:
         return None
-    user_id, org_id, expires_at, memberships = row
+    user_id, org_id, expires_at, memberships = line
     return Principal(
         user_id=user_id,
         org_id=org_id,
@@ -101,8 +101,8 @@ def read_principal(db: sqlite3.Connection, digest: str, ns: str) -> Principal | 
     )
 
 
-def app_from_row(row: tuple[str, str, str, str, str | None, str | None, str | None]) -> App:
-    app_id, project_id, name, app_type, auth_method, client_id, secret_hash = row
+def app_from_line(line: tuple[str, str, str, str, str | None, str | None, str | None]) -> App:
+    app_id, project_id, name, app_type, auth_method, client_id, secret_hash = line
     return App(
         id=app_id,
         project_id=project_id,

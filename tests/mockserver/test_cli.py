@@ -95,7 +95,7 @@ def test_same_seed_gives_the_same_secrets_and_times() -> None:
         finally:
             live.stop()
     assert bodies[0] == bodies[1]
-    assert bodies[0][0]["details"]["changeDate"] == "2025-01-01T00:00:00.001000Z"
+    assert bodies[0][0]["details"]["changeDate"] == "2025-01-01T00:00:00.001Z"  # protojson
 
 
 # -- a CLI like Prism's and schemathesis's -------------------------------------------------

@@ -30,9 +30,10 @@ from zitadel_mock.control.outcomes import (
     OutcomeError,
     outcome_of,
 )
-from zitadel_mock.control.plane import NAMESPACE_HEADER, NAMESPACE_NAME, ControlPlane
+from zitadel_mock.control.plane import NAMESPACE_NAME, ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
+from zitadel_mock.domain.headers import NAMESPACE_HEADER
 from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.fixtures.documents import Document
 from zitadel_mock.fixtures.loader import FixtureError, parse_fixtures

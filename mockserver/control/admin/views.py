@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from zitadel_mock.domain.client_secrets import SecretHash
 from zitadel_mock.domain.model import ROLES, App, Org, Project, Scope, Token
+from zitadel_mock.domain.timestamps import protojson_timestamp
 from zitadel_mock.state.control_store import Queued
 
 Body = dict[str, Any]
 
 
 def time_text(moment: datetime) -> str:
-    """RFC 3339 in UTC with microseconds, as the mock writes every time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 in UTC, as protojson writes a timestamp (as the mock writes every time)."""
+    return protojson_timestamp(moment)
 
 
 def org_view(org: Org) -> Body:

@@ -48,8 +48,17 @@ def test_status_body_carries_one_error_detail_packed_as_any() -> None:
 
 
 def test_templated_rows_fill_in_their_fields() -> None:
-    error = MockError(errors.INVALID_ID_LENGTH, field="AppId")
-    assert error.message.startswith("invalid RegenerateOIDCClientSecretRequest.AppId: ")
+    error = MockError(
+        errors.INVALID_ID_LENGTH,
+        message="RegenerateOIDCClientSecretRequest",
+        field="AppId",
+        min="1",
+        max="200",
+    )
+    assert error.message == (
+        "invalid RegenerateOIDCClientSecretRequest.AppId: "
+        "value length must be between 1 and 200 runes, inclusive"
+    )
 
 
 @pytest.mark.parametrize("row", CATALOGUE, ids=lambda row: row.name)

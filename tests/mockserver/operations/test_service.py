@@ -1,4 +1,5 @@
-"""The service: ZITADEL's checks in ZITADEL's order, with injected time and randomness."""
+"""The v1 operation over the service: ZITADEL's checks in ZITADEL's order, with injected time and
+randomness."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from zitadel_mock.domain.client_secrets import SecretGenerator, seeded_random_by
 from zitadel_mock.domain.clock import SteppingClock
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.fixtures.loader import demo_fixtures, parse_fixtures
-from zitadel_mock.operations.service import SecretService, check_ids
+from zitadel_mock.operations.management_v1 import REGENERATE_OIDC_CLIENT_SECRET
+from zitadel_mock.operations.operation import Call, Progress, validate
+from zitadel_mock.operations.service import SecretService
 from zitadel_mock.state.store import Store
+from zitadel_proto.zitadel.management_pb2 import (
+    RegenerateOIDCClientSecretRequest,
+    RegenerateOIDCClientSecretResponse,
+)
 
 
 def make_service(
@@ -24,6 +31,22 @@ def make_service(
     return SecretService(store, SecretGenerator(seeded_random_bytes(0)), clock or SteppingClock())
 
 
+def regenerate(
+    service: SecretService, authorization: str | None, org: str | None, project: str, app: str
+) -> RegenerateOIDCClientSecretResponse:
+    """The whole v1 call, every check in its order; the response message."""
+    request = RegenerateOIDCClientSecretRequest(project_id=project, app_id=app)
+    success = REGENERATE_OIDC_CLIENT_SECRET.run(service, Call(request, authorization, org))
+    assert isinstance(success.message, RegenerateOIDCClientSecretResponse)
+    return success.message
+
+
+def check_ids(project: str, app: str) -> None:
+    """The operation's validation step alone (row 8)."""
+    request = RegenerateOIDCClientSecretRequest(project_id=project, app_id=app)
+    validate(Progress(REGENERATE_OIDC_CLIENT_SECRET, make_service(), Call(request)))
+
+
 def fails_with(
     row: errors.Row,
     token: str | None,
@@ -32,34 +55,43 @@ def fails_with(
     org: str | None = None,
 ) -> None:
     with pytest.raises(MockError) as caught:
-        make_service().regenerate(token, org, project, app)
+        regenerate(make_service(), token, org, project, app)
     assert caught.value.row is row
 
 
 def test_regenerate_returns_a_secret_that_then_authenticates_the_client() -> None:
     service = make_service()
-    result = service.regenerate("Bearer admin-pat", None, PORTAL, WEB)
+    result = regenerate(service, "Bearer admin-pat", None, PORTAL, WEB)
     assert service.client_secret_matches("319487671630840321@portal", result.client_secret)
     assert not service.client_secret_matches("319487671630840321@portal", "wrong")
 
 
 def test_the_previous_secret_stops_working_at_once() -> None:
     service = make_service()
-    old = service.regenerate("Bearer admin-pat", None, PORTAL, WEB).client_secret
-    new = service.regenerate("Bearer admin-pat", None, PORTAL, WEB).client_secret
+    old = regenerate(service, "Bearer admin-pat", None, PORTAL, WEB).client_secret
+    new = regenerate(service, "Bearer admin-pat", None, PORTAL, WEB).client_secret
     assert not service.client_secret_matches("319487671630840321@portal", old)
     assert service.client_secret_matches("319487671630840321@portal", new)
 
 
 def test_the_secret_never_shows_in_a_repr() -> None:
-    result = make_service().regenerate("Bearer admin-pat", None, PORTAL, WEB)
-    assert result.client_secret not in repr(result)
+    service = make_service()
+    request = RegenerateOIDCClientSecretRequest(project_id=PORTAL, app_id=WEB)
+    success = REGENERATE_OIDC_CLIENT_SECRET.run(service, Call(request, "Bearer admin-pat"))
+    assert isinstance(success.message, RegenerateOIDCClientSecretResponse)
+    assert success.message.client_secret not in repr(success)
+    caller = service.authorize("Bearer admin-pat", None, PORTAL)
+    rotated = service.rotate(caller, PORTAL, WEB)
+    assert rotated.client_secret not in repr(rotated)
 
 
 def test_seeded_services_give_the_same_secrets_and_times() -> None:
-    first = make_service().regenerate("Bearer admin-pat", None, PORTAL, WEB)
-    second = make_service().regenerate("Bearer admin-pat", None, PORTAL, WEB)
-    assert (first.client_secret, first.change_date) == (second.client_secret, second.change_date)
+    first = regenerate(make_service(), "Bearer admin-pat", None, PORTAL, WEB)
+    second = regenerate(make_service(), "Bearer admin-pat", None, PORTAL, WEB)
+    assert (first.client_secret, first.details.change_date) == (
+        second.client_secret,
+        second.details.change_date,
+    )
 
 
 def test_unknown_client_ids_and_apps_without_secret_do_not_authenticate() -> None:
@@ -94,10 +126,14 @@ tokens:
     # Every call reads the clock twice (token check, then change date), 250 ms apart.
     clock = SteppingClock(datetime(2025, 1, 1, tzinfo=UTC), timedelta(milliseconds=250))
     service = make_service(text, clock)
-    assert service.regenerate("Bearer old", None, "2", "3").sequence == 1  # checked at 0.25 s
-    assert service.regenerate("Bearer old", None, "2", "3").sequence == 2  # checked at 0.75 s
+    assert (
+        regenerate(service, "Bearer old", None, "2", "3").details.sequence == 1
+    )  # checked at 0.25 s
+    assert (
+        regenerate(service, "Bearer old", None, "2", "3").details.sequence == 2
+    )  # checked at 0.75 s
     with pytest.raises(MockError) as caught:
-        service.regenerate("Bearer old", None, "2", "3")  # checked at 1.25 s
+        regenerate(service, "Bearer old", None, "2", "3")  # checked at 1.25 s
     assert caught.value.row is errors.TOKEN_INVALID
 
 
@@ -124,13 +160,16 @@ def test_row_7_project_grant_on_another_project() -> None:
 
 
 def test_instance_membership_acts_in_any_org() -> None:
-    result = make_service().regenerate("Bearer admin-pat", GLOBEX, SHOP, STOREFRONT)
-    assert result.resource_owner == GLOBEX
+    result = regenerate(make_service(), "Bearer admin-pat", GLOBEX, SHOP, STOREFRONT)
+    assert result.details.resource_owner == GLOBEX
 
 
 def test_org_membership_grants_every_project_of_the_org() -> None:
     assert (
-        make_service().regenerate("Bearer acme-owner-pat", None, PORTAL, WEB).resource_owner == ACME
+        regenerate(
+            make_service(), "Bearer acme-owner-pat", None, PORTAL, WEB
+        ).details.resource_owner
+        == ACME
     )
 
 
@@ -167,7 +206,7 @@ def test_a_refused_rotation_changes_nothing() -> None:
     service = make_service()
     before = service.store.fixtures()
     with pytest.raises(MockError):
-        service.regenerate("Bearer admin-pat", None, PORTAL, "319487671630840324")
+        regenerate(service, "Bearer admin-pat", None, PORTAL, "319487671630840324")
     assert service.store.fixtures() == before
 
 

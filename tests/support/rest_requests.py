@@ -1,13 +1,11 @@
-"""Two mocks built alike, one with the fast lane and one without, and requests sent to both.
+"""REST requests sent to the mock in process, and hypothesis strategies that draw them.
 
-Both apps get the same fixtures and the same seed, and every request goes to both in turn, so
-their states, secrets and clocks stay in step: equal lanes give equal bytes. Requests go in
-process, as ASGI calls with the raw headers and bodies a server would hand over.
+Requests go as ASGI calls with the raw headers and bodies a server would hand over; the mock is
+built with the demo fixtures and two more tokens (one expired, the owner of the other org).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,18 +80,13 @@ class Answer:
 
 
 def write_fixtures(directory: Path) -> Path:
-    path = directory / "lanes-fixtures.yaml"
+    path = directory / "rest-fixtures.yaml"
     path.write_text(DEMO.read_text(encoding="utf-8") + EXTRA_TOKENS, encoding="utf-8")
     return path
 
 
-def build_pair(fixtures: Path, seed: int = 7) -> tuple[MockApp, MockApp]:
-    """(connexion lane only, with the fast lane), from the same fixtures and seed."""
-    slow = build_app(Settings(fixtures=fixtures, seed=seed, fast_lane=False))
-    fast = build_app(Settings(fixtures=fixtures, seed=seed))
-    assert slow.fast_lane is None
-    assert fast.fast_lane is not None
-    return slow, fast
+def build_mock(fixtures: Path, seed: int = 7) -> MockApp:
+    return build_app(Settings(fixtures=fixtures, seed=seed))
 
 
 async def call(app: MockApp, request: Request) -> Answer:
@@ -133,37 +126,6 @@ async def call(app: MockApp, request: Request) -> Answer:
     headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
     body = b"".join(m.get("body", b"") for m in sent[1:])
     return Answer(start["status"], tuple(sorted(headers)), body)
-
-
-class Lanes:
-    """Sends each request to both apps, on one event loop, and keeps the answers."""
-
-    def __init__(self, fixtures: Path) -> None:
-        self.slow, self.fast = build_pair(fixtures)
-        self.loop = asyncio.new_event_loop()
-
-    def both(self, request: Request) -> tuple[Answer, Answer]:
-        return (
-            self.loop.run_until_complete(call(self.slow, request)),
-            self.loop.run_until_complete(call(self.fast, request)),
-        )
-
-    def in_step(self) -> bool:
-        """Whether both services have read their clocks and drawn secrets equally often so far
-        (this reads the clock and draws a secret once more in each)."""
-        slow, fast = self.slow.service, self.fast.service
-        return (slow.clock(), slow.generator.generate()) == (
-            fast.clock(),
-            fast.generator.generate(),
-        )
-
-    @property
-    def taken(self) -> int:
-        assert self.fast.fast_lane is not None
-        return self.fast.fast_lane.taken
-
-    def close(self) -> None:
-        self.loop.close()
 
 
 # -- what to send ---------------------------------------------------------------------------
@@ -322,7 +284,7 @@ def requests(draw: st.DrawFn) -> Request:
         pick("authorization", "Bearer admin-pat", st.lists(authorizations, max_size=2)),
     )
     add("x-zitadel-orgid", pick("org", None, st.none() | orgs))
-    add("x-mock-namespace", pick("namespace", None, st.sampled_from(("lanes", "bad name!"))))
+    add("x-mock-namespace", pick("namespace", None, st.sampled_from(("generated", "bad name!"))))
     add("origin", pick("origin", None, st.just("http://localhost:3000")))
     add("prefer", pick("prefer", None, st.sampled_from(("code=404", "code=16", "nonsense"))))
     body = pick("body", b"{}", bodies)
