@@ -46,6 +46,22 @@ CHECKS: Final[dict[str, str]] = {
     "change_date_within_clock_skew": "details.changeDate lies within the clock skew of now",
     "resource_owner_is_org_acted_in": "details.resourceOwner is the org in x-zitadel-orgid",
     "creation_date_not_after_change_date": "details.creationDate, if set, is not after changeDate",
+    # Connect (v2 and v2beta: zitadel_contract.transports.connect)
+    "connect_error_is_connect_json": "a Connect error is JSON {code, message, details} with a "
+    "Connect code string",
+    "connect_code_matches_http_status": "the Connect code matches the HTTP status "
+    "(connect-go's table)",
+    "connect_detail_is_unpadded_base64": "each Connect detail has type zitadel.v1.ErrorDetail, "
+    "a value in standard base64 without padding, and debug repeating it",
+    "creation_date_never_goes_back": "v2: creationDate never goes back",
+    "creation_date_within_clock_skew": "v2: creationDate lies within the clock skew of now",
+    # v2 probes
+    "unknown_app_gives_its_zitadel_id": "v2: an unknown app is NOT_FOUND with the API's id "
+    "(COMMAND-Kd92s for v2, COMMAND-2g66f for v2beta)",
+    "missing_token_gives_auth_header_missing": "v2: no Authorization gives 401 "
+    "unauthenticated 'auth header missing', no details",
+    "authentication_before_validation": "v2: an empty applicationId is 401 without a token and "
+    "400 with one",
     # Probes
     "rotation_succeeds": "a valid call on the given app succeeds",
     "extra_body_fields_ignored": "extra body fields do not change the result",
@@ -153,12 +169,14 @@ class Ledger:
                     f"{self.shape.secret_length} of {self.shape.secret_alphabet}",
                 )
             )
+        v2 = rotation.sequence is None
         skew = abs((rotation.change_date - reply.received_at).total_seconds())
         if skew > self.shape.clock_skew_seconds:
             found.append(
                 Violation(
-                    "change_date_within_clock_skew",
-                    f"changeDate {rotation.change_date.isoformat()} is {skew:.0f} s from this "
+                    "creation_date_within_clock_skew" if v2 else "change_date_within_clock_skew",
+                    f"{'creationDate' if v2 else 'changeDate'} "
+                    f"{rotation.change_date.isoformat()} is {skew:.0f} s from this "
                     f"machine's clock (tolerance {self.shape.clock_skew_seconds:g} s)",
                 )
             )
@@ -170,7 +188,8 @@ class Ledger:
                     f"{rotation.change_date.isoformat()}",
                 )
             )
-        if call.org_id is not None and rotation.resource_owner != call.org_id:
+        owner = rotation.resource_owner
+        if call.org_id is not None and owner is not None and owner != call.org_id:
             found.append(
                 Violation(
                     "resource_owner_is_org_acted_in",
@@ -187,19 +206,20 @@ class Ledger:
                 )
             self._seen.add(mark)
             previous = self._last.get(call.project_id)
+            sequence = -1 if rotation.sequence is None else rotation.sequence
             if previous is not None:
                 found.extend(_compare(previous, rotation.sequence, rotation.change_date))
-            last_sequence = max(previous[0], rotation.sequence) if previous else rotation.sequence
+            last_sequence = max(previous[0], sequence) if previous else sequence
             last_date = max(previous[1], rotation.change_date) if previous else rotation.change_date
             self._last[call.project_id] = (last_sequence, last_date)
         return found
 
 
 def _compare(
-    previous: tuple[int, datetime], sequence: int, change_date: datetime
+    previous: tuple[int, datetime], sequence: int | None, change_date: datetime
 ) -> list[Violation]:
     found = []
-    if sequence <= previous[0]:
+    if sequence is not None and sequence <= previous[0]:
         found.append(
             Violation(
                 "sequence_strictly_increases",
@@ -209,8 +229,11 @@ def _compare(
     if change_date < previous[1]:
         found.append(
             Violation(
-                "change_date_never_goes_back",
-                f"changeDate {change_date.isoformat()} is before the earlier "
+                "creation_date_never_goes_back"
+                if sequence is None
+                else "change_date_never_goes_back",
+                f"{'creationDate' if sequence is None else 'changeDate'} "
+                f"{change_date.isoformat()} is before the earlier "
                 f"{previous[1].isoformat()}",
             )
         )

@@ -66,13 +66,15 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Rotation:
-    """A successful answer. ``client_secret`` is the only plaintext; it stays out of the repr."""
+    """A successful answer (v1's, or v2's with only a secret and a date).
+
+    ``client_secret`` is the only plaintext; it stays out of the repr."""
 
     client_secret: str = field(repr=False)
-    sequence: int
-    change_date: datetime
+    sequence: int | None  # None: v2 and v2beta answer no sequence
+    change_date: datetime  # v2 and v2beta: their creationDate
     creation_date: datetime | None
-    resource_owner: str
+    resource_owner: str | None  # None: v2 and v2beta answer no owner
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ from zitadel_contract.verdict import NOT_RUN, Run, summary, verdict_of, write_js
 
 FIXTURE: Final = "zitadel_contract"
 ROTATES_MARK: Final = "zitadel_rotates"
+API_MARK: Final = "zitadel_api"
 JUNIT_VARIABLE: Final = "ZITADEL_CONTRACT_JUNIT"
 RUN_KEY: Final = pytest.StashKey["Run"]()
 
@@ -91,6 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{ROTATES_MARK}: a contract test that rotates the app's secret (--no-rotate)"
     )
+    config.addinivalue_line(
+        "markers", f"{API_MARK}(*versions): a contract test only for these API versions"
+    )
     junit = config.getoption(_dest("junit")) or os.environ.get(JUNIT_VARIABLE)
     if junit and not config.option.xmlpath:
         config.option.xmlpath = junit
@@ -108,6 +112,11 @@ def pytest_cmdline_main(config: pytest.Config) -> Generator[None, object, object
         for message in exc.args:
             sys.stderr.write(f"ERROR: {message}\n")
         return preflight.USAGE
+
+
+def _for_api(item: pytest.Item, api: str) -> bool:
+    marker = item.get_closest_marker(API_MARK)
+    return marker is None or api in marker.args
 
 
 def _uses_fixture(item: pytest.Item) -> bool:
@@ -132,6 +141,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         run.stop = Stop(preflight.USAGE, f"zitadel contract: {exc}")
         items[:] = []
         return
+    # Tests of other API versions (marked zitadel_api) are not part of this run's suite.
+    items[:] = [item for item in items if _for_api(item, settings.api)]
+    run.suite &= {item.nodeid for item in items}
     if settings.seed is None:
         settings = replace(settings, seed=random.randrange(2**31))
     run.settings = settings
@@ -147,6 +159,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if xml is not None:
         xml.add_global_property("zitadel_contract_seed", str(settings.seed))
         xml.add_global_property("zitadel_contract_transport", settings.transport)
+        xml.add_global_property("zitadel_contract_api", settings.api)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -177,11 +190,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     say(config, f"zitadel contract: will {verb} the client secret of {what}")
     say(
         config,
-        f"zitadel contract: transport {settings.transport}, {settings.examples} examples per "
+        f"zitadel contract: API {settings.api}, transport {settings.transport}, "
+        f"{settings.examples} examples per "
         f"property, seed {settings.seed} (ZITADEL_CONTRACT_SEED={settings.seed} repeats it)",
     )
     try:
-        target = _target(run, settings)
+        target = replace(_target(run, settings), api=settings.api)
         transport = open_transport(settings.transport, target, settings.timeout)
         http = httpx.Client(base_url=target.url, timeout=settings.timeout)
         try:

@@ -17,8 +17,8 @@ The steps, in order:
 4. with a client id and the secret step 3 received: the token endpoint must not refuse that
    pair as ``invalid_client``, which would mean the client id is not the app's.
 
-The ZITADEL error ids of step 3 are those of the v1 Management API; another API version brings
-its own table, the steps stay.
+The ZITADEL error ids of step 3 are those of the v1 Management API and of v2/v2beta
+(``COMMAND-Kd92s``, ``AUTH-AWfge``, ``AUTH-Swrgg2``); the steps are the same for every API.
 """
 
 from __future__ import annotations
@@ -173,6 +173,10 @@ _APP_ERRORS: Final[dict[str, str]] = {
     "COMMAND-2g66f": "app {app} does not exist in project {project}"
     + " (acting in {org}); "
     + IDS_HINT,
+    "COMMAND-Kd92s": "app {app} does not exist in project {project} (or is a SAML app); "
+    + IDS_HINT,
+    "AUTH-AWfge": "the token's user may not rotate the app (no project.app.write); " + TOKEN_HINT,
+    "AUTH-Swrgg2": "the token's user may not rotate the app (no project.app.write); " + TOKEN_HINT,
     "COMMAND-Ghrh3": "app {app} is not an OIDC app (an API or SAML app has no client secret to "
     "rotate); point ZITADEL_CONTRACT_APP_ID at a disposable OIDC app",
     "AUTH-Bs7Ds": "org {org} does not exist; set ZITADEL_CONTRACT_ORG_ID (--org-id) to the "

@@ -41,6 +41,7 @@ class Target:
     client_id: str | None = None
     no_permission_token: str | None = field(default=None, repr=False)
     started_by_suite: bool = False
+    api: str = "v1"  # which API the run calls: v1, v2 or v2beta
 
     def describe(self) -> str:
         org = f", org {self.org_id}" if self.org_id else ""

@@ -29,6 +29,7 @@ LEVELS: Final[dict[str, int]] = {
             "grpc_web_trailers_in_final_frame",
             "grpc_status_is_known_code",
             "status_details_are_google_rpc_status",
+            "connect_error_is_connect_json",
             "content_type_conformance",
             "not_a_server_error",
         ),
@@ -37,6 +38,7 @@ LEVELS: Final[dict[str, int]] = {
     **dict.fromkeys(
         (
             "error_code_matches_http_status",
+            "connect_code_matches_http_status",
             "grpc_message_is_percent_encoded",
             "unauthenticated_carries_www_authenticate",
             "response_headers_conformance",
@@ -50,6 +52,7 @@ LEVELS: Final[dict[str, int]] = {
             "zitadel_error_carries_error_detail",
             "zitadel_error_carries_status_details",
             "error_detail_is_zitadel_error_detail",
+            "connect_detail_is_unpadded_base64",
             "error_message_reads_text_and_id",
         ),
         2,
@@ -64,6 +67,8 @@ SEQUENCE_CHECKS: Final = frozenset(
         "sequence_strictly_increases",
         "change_date_never_goes_back",
         "change_date_within_clock_skew",
+        "creation_date_never_goes_back",
+        "creation_date_within_clock_skew",
         "resource_owner_is_org_acted_in",
         "creation_date_not_after_change_date",
         "extra_body_fields_ignored",
@@ -86,6 +91,7 @@ ERROR_SHAPE: Final = frozenset(
         "grpc_web_trailers_in_final_frame",
         "status_details_are_google_rpc_status",
         "grpc_status_is_known_code",
+        "connect_error_is_connect_json",
     }
 )
 PROBES: Final = frozenset(
@@ -98,6 +104,9 @@ PROBES: Final = frozenset(
         "wrong_method_gives_unimplemented",
         "unknown_path_gives_not_found",
         "too_long_id_gives_invalid_argument",
+        "unknown_app_gives_its_zitadel_id",
+        "missing_token_gives_auth_header_missing",
+        "authentication_before_validation",
         "ignored_auth",
         "missing_required_header",
         "negative_data_rejection",
@@ -113,6 +122,8 @@ DEPENDS_ON: Final[dict[str, frozenset[str]]] = {
     "content_type_conformance": frozenset({"error_is_google_rpc_status"}),
     "response_schema_conformance": SUCCESS_SHAPE | ERROR_SHAPE,
     "error_code_matches_http_status": ERROR_SHAPE,
+    "connect_code_matches_http_status": ERROR_SHAPE,
+    "connect_detail_is_unpadded_base64": ERROR_SHAPE,
     "unauthenticated_carries_www_authenticate": frozenset(),
     "zitadel_error_carries_error_detail": ERROR_SHAPE,
     "zitadel_error_carries_status_details": ERROR_SHAPE,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
 
+from zitadel_contract.transports.versions import APIS
+
 ACK_FLAG: Final = "--i-know-this-rotates-the-secret"
 
 
@@ -73,6 +75,12 @@ def _character_class(text: str) -> str:
     return text
 
 
+def _api(text: str) -> str:
+    if text not in APIS:
+        raise ValueError(f"{text!r} is no API this kit knows (v1, v2, v2beta)")
+    return text
+
+
 OPTIONS: Final[tuple[Option, ...]] = (
     Option("url", "--url", "ZITADEL_CONTRACT_URL", "base URL of the server to verify; "
            "none: the suite starts the mock itself", metavar="URL"),
@@ -90,9 +98,13 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "ZITADEL_CONTRACT_NO_PERMISSION_TOKEN",
            "token of a member without project.app.write; enables the code 7 check",
            metavar="TOKEN"),
+    Option("api", "--api", "ZITADEL_CONTRACT_API",
+           "which API to verify: v1 (Management API, default), v2 "
+           "(ApplicationService/GenerateClientSecret) or v2beta (AppService/"
+           "RegenerateClientSecret)", _api, "v1", "VERSION"),
     Option("transport", "--transport", "ZITADEL_CONTRACT_TRANSPORT",
-           "how to call the server: rest, grpc (native, HTTP/2), grpc-web or grpc-web-text",
-           default="rest"),
+           "how to call the server: v1: rest (default), grpc (native, HTTP/2), grpc-web or "
+           "grpc-web-text; v2, v2beta: connect (default), connect-proto, grpc or grpc-web"),
     Option("examples", "--examples", "ZITADEL_CONTRACT_EXAMPLES",
            "generated examples per property (default 100)", _positive_int, 100, "N"),
     Option("seed", "--seed", "ZITADEL_CONTRACT_SEED",
@@ -137,6 +149,7 @@ class Settings:
     app_id: str | None = None
     client_id: str | None = None
     no_permission_token: str | None = field(default=None, repr=False)
+    api: str = "v1"
     transport: str = "rest"
     examples: int = 100
     seed: int | None = None
@@ -183,9 +196,23 @@ def resolve(
             values[option.name] = option.parse(raw) if isinstance(raw, str) else raw
         except ValueError as exc:
             raise SettingsError(f"{source}: {exc}") from None
+    if values["transport"] is None:
+        values["transport"] = APIS[str(values["api"])].transports[0]
     settings = Settings(**values)  # type: ignore[arg-type]
+    _check_api(settings)
     _check(settings)
     return settings
+
+
+def _check_api(settings: Settings) -> None:
+    """A built-in transport must be one of the API's (v2 has no REST path, no gRPC-web-text)."""
+    api = APIS[settings.api]
+    built_in = {name for known in APIS.values() for name in known.transports}
+    if settings.transport in built_in and settings.transport not in api.transports:
+        raise SettingsError(
+            f"--transport {settings.transport} does not reach the {settings.api} API; "
+            f"{settings.api} is served over {', '.join(api.transports)}"
+        )
 
 
 def _check(settings: Settings) -> None:

@@ -21,12 +21,12 @@ import httpx
 
 from zitadel_contract.model import Call, NotApplicableError, Reply
 from zitadel_contract.provision import Target
-from zitadel_contract.transports.grpc_reply import request_message, status_reply, success_reply
+from zitadel_contract.transports.grpc_reply import status_reply, success_reply
 from zitadel_contract.transports.grpc_web_reply import read_grpc_web
 from zitadel_contract.transports.rest import authorization_of, curl_headers
+from zitadel_contract.transports.versions import api_of
 from zitadel_proto.client import metadata
 from zitadel_proto.wire import (
-    METHOD_PATH,
     STATUS_DETAILS_HEADER,
     Wire,
     encode_frame,
@@ -75,6 +75,7 @@ class GrpcTransport:
 
     def __init__(self, target: Target, timeout: float) -> None:
         self.target = target
+        self.api = api_of(target.api)
         self.timeout = timeout
         self.requests = 0
         parts = urlsplit(target.url)
@@ -87,13 +88,13 @@ class GrpcTransport:
         else:
             self.channel = grpc.insecure_channel(address)
         self.stub = self.channel.unary_unary(
-            METHOD_PATH,
+            self.api.method_path,
             request_serializer=lambda raw: raw,
             response_deserializer=lambda raw: raw,
         )
 
     def call(self, call: Call) -> Reply:
-        request = request_message(call)
+        request = self.api.request_message(call)
         pairs = call_metadata(call, self.target)
         self.requests += 1
         try:
@@ -107,15 +108,15 @@ class GrpcTransport:
             code = failed.code().value[0]
             received = datetime.now(UTC)
             return status_reply(code, failed.details() or "", details, received, [])
-        return success_reply(raw, datetime.now(UTC), [])
+        return success_reply(raw, datetime.now(UTC), [], self.api.name)
 
     def reproduce(self, call: Call) -> str:
         """printf the request frame into curl over HTTP/2; the status shows in the trailers."""
         headers = [("content-type", Wire.GRPC.value), ("te", "trailers")]
         headers += call_metadata(call, self.target)
-        words = printf_words(encode_frame(request_message(call)))
+        words = printf_words(encode_frame(self.api.request_message(call)))
         words += ["|", "curl", "-sS", "--http2" if self.tls else "--http2-prior-knowledge"]
-        words += ["-X", "POST", shlex.quote(self.target.url + METHOD_PATH)]
+        words += ["-X", "POST", shlex.quote(self.target.url + self.api.method_path)]
         words += curl_headers(headers, call.credential)
         words += ["--data-binary", "@-", "-D", "-", "-o", "/dev/null"]
         return " ".join(words)
@@ -132,11 +133,12 @@ class GrpcWebTransport:
 
     def __init__(self, target: Target, timeout: float) -> None:
         self.target = target
+        self.api = api_of(target.api)
         self.client = httpx.Client(base_url=target.url, timeout=timeout, follow_redirects=False)
         self.requests = 0
 
     def _parts(self, call: Call) -> tuple[Pairs, bytes]:
-        body = encode_frame(request_message(call))
+        body = encode_frame(self.api.request_message(call))
         headers = [("content-type", f"{self.wire.value}+proto"), ("x-grpc-web", "1")]
         if self.wire is Wire.GRPC_WEB_TEXT:
             headers.append(("accept", self.wire.value))
@@ -145,15 +147,16 @@ class GrpcWebTransport:
 
     def call(self, call: Call) -> Reply:
         headers, body = self._parts(call)
-        response = self.client.post(METHOD_PATH, content=body, headers=headers)
+        response = self.client.post(self.api.method_path, content=body, headers=headers)
         self.requests += 1
         lowered = {k.lower(): v for k, v in response.headers.items()}
-        return read_grpc_web(lowered, response.content, self.wire, datetime.now(UTC))
+        return read_grpc_web(lowered, response.content, self.wire, datetime.now(UTC), self.api.name)
 
     def reproduce(self, call: Call) -> str:
         """A curl line; binary frames are written by printf and shown by od."""
         headers, body = self._parts(call)
-        words = ["curl", "-sS", "-i", "-X", "POST", shlex.quote(self.target.url + METHOD_PATH)]
+        url = shlex.quote(self.target.url + self.api.method_path)
+        words = ["curl", "-sS", "-i", "-X", "POST", url]
         words += curl_headers(headers, call.credential)
         if self.wire is Wire.GRPC_WEB_TEXT:
             return " ".join([*words, "--data-binary", shlex.quote(body.decode("ascii"))])

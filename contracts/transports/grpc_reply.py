@@ -30,6 +30,7 @@ from zitadel_contract.model import (
     Rotation,
     Violation,
 )
+from zitadel_contract.transports.versions import V1, v2_rotation
 from zitadel_proto.client import request_bytes
 from zitadel_proto.status import AnyDetail, decode_status
 from zitadel_proto.wire import STATUS_DETAILS_HEADER
@@ -87,10 +88,12 @@ def _varint(value: int) -> bytes:
 # -- a success --------------------------------------------------------------------------------
 
 
-def success_reply(payload: bytes, received: datetime, problems: list[Violation]) -> Reply:
+def success_reply(
+    payload: bytes, received: datetime, problems: list[Violation], api: str = V1
+) -> Reply:
     """A success: the response message must parse and carry everything a rotation promises."""
     found: list[str] = []
-    rotation = _rotation(payload, found)
+    rotation = _rotation(payload, found) if api == V1 else v2_rotation(payload, found)
     shape = [Violation("success_is_response_message", p) for p in found]
     return Reply(0, "", (), rotation, (*problems, *shape), received)
 

@@ -50,7 +50,9 @@ def message_problems(raw: str) -> list[Violation]:
     return [Violation("grpc_message_is_percent_encoded", text) for text in found]
 
 
-def read_grpc_web(headers: Mapping[str, str], body: bytes, wire: Wire, received: datetime) -> Reply:
+def read_grpc_web(
+    headers: Mapping[str, str], body: bytes, wire: Wire, received: datetime, api: str = "v1"
+) -> Reply:
     """A gRPC-web answer (``headers`` with lower-case names): frames in the Content-Type asked
     for, the status in a final trailer frame (or, for an error, in the headers alone)."""
     framing: list[str] = []
@@ -92,7 +94,8 @@ def read_grpc_web(headers: Mapping[str, str], body: bytes, wire: Wire, received:
         )
         return Reply(-1, "", (), None, tuple(problems), received)
     if code == 0:
-        return _web_success([m.payload for m in messages], bool(trailer_at), received, problems)
+        payloads = [m.payload for m in messages]
+        return _web_success(payloads, bool(trailer_at), received, problems, api)
     raw_message = trailers.get("grpc-message", "")
     problems += message_problems(raw_message)
     details = None
@@ -109,7 +112,11 @@ def read_grpc_web(headers: Mapping[str, str], body: bytes, wire: Wire, received:
 
 
 def _web_success(
-    messages: list[bytes], in_frame: bool, received: datetime, problems: list[Violation]
+    messages: list[bytes],
+    in_frame: bool,
+    received: datetime,
+    problems: list[Violation],
+    api: str,
 ) -> Reply:
     if not in_frame:
         problems.append(
@@ -124,7 +131,7 @@ def _web_success(
         )
     if not messages:
         return Reply(0, "", (), None, tuple(problems), received)
-    return success_reply(messages[0], received, problems)
+    return success_reply(messages[0], received, problems, api)
 
 
 def _trailers_violation(text: str) -> Violation:

@@ -1,9 +1,10 @@
 """The seam between the suite and the wire: a :class:`Transport` turns a Call into a Reply.
 
 The suite knows only this protocol. ``rest``, ``grpc``, ``grpc-web`` and ``grpc-web-text`` are
-built in; another transport joins with :func:`register` and is then chosen with
-``--transport NAME``. A transport answers a
-call it cannot express (an HTTP method over gRPC) with
+built in (for v1; ``connect``, ``connect-proto``, ``grpc`` and ``grpc-web`` for v2 and v2beta,
+:mod:`zitadel_contract.transports.versions`); a transport reads ``target.api``. Another
+transport joins with :func:`register` and is then chosen with ``--transport NAME``.
+A transport answers a call it cannot express (an HTTP method over gRPC) with
 :class:`zitadel_contract.model.NotApplicableError`, and the probe that needed it is skipped.
 """
 
@@ -14,6 +15,7 @@ from typing import Protocol
 
 from zitadel_contract.model import Call, Reply
 from zitadel_contract.provision import Target
+from zitadel_contract.transports.connect import ConnectProtoTransport, ConnectTransport
 from zitadel_contract.transports.grpc_calls import (
     GrpcTransport,
     GrpcWebTextTransport,
@@ -44,6 +46,8 @@ TRANSPORTS: dict[str, TransportFactory] = {
     "grpc": GrpcTransport,
     "grpc-web": GrpcWebTransport,
     "grpc-web-text": GrpcWebTextTransport,
+    "connect": ConnectTransport,
+    "connect-proto": ConnectProtoTransport,
 }
 
 
