@@ -45,6 +45,9 @@ CONNECT_CODES: Final[dict[str, tuple[int, int]]] = {
     "unimplemented": (12, 501), "internal": (13, 500), "unavailable": (14, 503),
     "data_loss": (15, 500), "unauthenticated": (16, 401),
 }  # fmt: skip
+# connect-go's answers before the protocol starts (no Connect error body): 404 text/plain for a
+# path it does not serve, 405 and 415 empty; as codes, how a Connect client reads those statuses.
+BEFORE_PROTOCOL: Final[dict[int, int]] = {404: 12, 405: 2, 415: 2}
 DETAIL_TYPE: Final = "zitadel.v1.ErrorDetail"
 _UNPADDED_BASE64: Final = re.compile(r"[A-Za-z0-9+/]*")
 _ERROR_FIELDS: Final = frozenset({"code", "message", "details"})
@@ -57,6 +60,8 @@ def read_connect_reply(
     received = datetime.now(UTC)
     if status == 200:
         return _success(headers, body, proto, received)
+    if status in BEFORE_PROTOCOL and (not body or media_type(headers) == "text/plain"):
+        return Reply(BEFORE_PROTOCOL[status], "", (), None, (), received, status)
     return _error(status, headers, body, received)
 
 

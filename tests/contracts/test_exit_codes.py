@@ -158,3 +158,13 @@ def test_a_test_that_only_takes_the_fixture_is_exit_5_and_never_holds(tmp_path: 
     assert result.returncode == 5, output
     assert "cases run: 0" in output
     assert "the contract holds" not in output
+
+
+def test_a_transport_the_api_does_not_have_is_exit_2_in_one_line() -> None:
+    result = run([*VERIFY, "--api", "v2", "--transport", "rest"])
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 2, output
+    assert output.splitlines() == [
+        "zitadel-mock verify: --transport rest does not reach the v2 API; v2 is served over "
+        "connect, connect-proto, grpc, grpc-web"
+    ]

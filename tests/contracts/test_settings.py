@@ -84,3 +84,27 @@ def test_a_remote_target_needs_no_acknowledgement_when_nothing_rotates() -> None
 def test_the_refusal_of_a_remote_target_offers_no_rotate() -> None:
     with pytest.raises(SettingsError, match="--no-rotate"):
         resolve({**TARGET, "url": "https://zitadel.example.invalid"}, environ={})
+
+
+def test_the_api_defaults_to_v1_over_rest() -> None:
+    settings = resolve({}, environ={})
+    assert (settings.api, settings.transport) == ("v1", "rest")
+
+
+def test_v2_defaults_to_connect_from_its_variable() -> None:
+    settings = resolve({}, environ={"ZITADEL_CONTRACT_API": "v2"})
+    assert (settings.api, settings.transport) == ("v2", "connect")
+
+
+@pytest.mark.parametrize(
+    ("api", "transport"),
+    [("v2", "rest"), ("v2", "grpc-web-text"), ("v2beta", "rest"), ("v1", "connect")],
+)
+def test_a_transport_the_api_does_not_have_is_refused(api: str, transport: str) -> None:
+    with pytest.raises(SettingsError, match=f"--transport {transport} does not reach the {api}"):
+        resolve({"api": api, "transport": transport}, environ={})
+
+
+def test_an_unknown_api_is_refused() -> None:
+    with pytest.raises(SettingsError, match="'v3' is no API"):
+        resolve({"api": "v3"}, environ={})
