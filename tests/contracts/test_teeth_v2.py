@@ -36,6 +36,10 @@ DEFECTS: dict[str, tuple[Wrap, set[str]]] = {
         plain(broken.V1IdForUnknownApp),
         {"unknown_app_gives_its_zitadel_id"},
     ),
+    "an id and details on 'auth header missing'": (
+        plain(broken.DetailOnMissingToken),
+        {"missing_token_gives_auth_header_missing"},
+    ),
     "validation before authentication": (
         plain(broken.ValidationBeforeAuthentication),
         {"authentication_before_validation"},

@@ -128,6 +128,22 @@ class V1IdForUnknownApp(_V2Refusal):
         return status, {**error, "message": f"{detail.message} (COMMAND-2g66f)", "details": [item]}
 
 
+class DetailOnMissingToken(_V2Refusal):
+    """connect-go's raw 'auth header missing' dressed as a ZITADEL error, with an id and detail."""
+
+    def rewrite(self, status: int, error: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if error.get("message") != "auth header missing":
+            return status, error
+        detail = ErrorDetail(id="AUTH-7fs1e", message="auth header missing")
+        value = base64.b64encode(detail.SerializeToString()).decode().rstrip("=")
+        item = {
+            "type": "zitadel.v1.ErrorDetail",
+            "value": value,
+            "debug": {"id": detail.id, "message": detail.message},
+        }
+        return status, {**error, "message": "auth header missing (AUTH-7fs1e)", "details": [item]}
+
+
 class ValidationBeforeAuthentication(Defect):
     """An empty applicationId is refused with 400 before the token is looked at."""
 
