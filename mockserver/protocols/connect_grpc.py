@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Final
 
 from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
 
-from zitadel_mock.control.outcomes import Fault
-from zitadel_mock.control.plane import Call, ControlPlane
+from zitadel_mock.control.driver import Held, Request, Sent, drive
+from zitadel_mock.control.plane import ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import Code, MockError
 from zitadel_mock.operations.generate_client_secret import SecretOperation, run
@@ -37,10 +37,8 @@ from zitadel_mock.protocols.connect_wire import (
     http_date,
     read_limited,
     request_id,
-    wait_for_disconnect,
-    within,
 )
-from zitadel_mock.protocols.connection import drop_connection
+from zitadel_mock.protocols.connection import client_gone, drop_connection
 from zitadel_mock.protocols.grpc_app import speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
 from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, encode_frame
@@ -156,8 +154,10 @@ class ConnectGrpc:
             return
         except MockError as error:
             refusal = error
+        if message is None and refusal is None:
+            refusal = MockError(errors.INTERNAL, reason="")
         fields = operation.fields_of(message) if message is not None else None
-        call = self.control.begin(
+        request = Request(
             transport="grpc-web" if web else "grpc",
             method="POST",
             path=scope["path"],
@@ -167,52 +167,28 @@ class ConnectGrpc:
             operation=message is not None,
             api=operation.api.value,
         )
-        note: str | None = None
-        try:
-            if refusal is not None or message is None:
-                await answer.reply(error_reply(refusal or MockError(errors.INTERNAL, reason="")))
-            elif call.error is not None:
-                await answer.reply(error_reply(call.error))
-            else:
-                try:
-                    if call.delay_ms:
-                        async with within(deadline):
-                            await asyncio.sleep(call.delay_seconds)
-                    exchange = _Exchange(
-                        scope, receive, answer, operation, headers, as_json, deadline
-                    )
-                    note = await self._answer(call, exchange, message)
-                except TimeoutError:
-                    if answer.status is None:
-                        await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
-                    else:  # the deadline fell inside the answer: what was sent stays cut
-                        await drop_connection(scope)
-        finally:
-            self.control.finish(
-                call, status=answer.status, grpc_code=answer.code, message=note or answer.message
+        expired = _expired(deadline)
+
+        def call(namespace: str) -> Reply:
+            assert message is not None  # the driver runs no call that was refused
+            return self._call(
+                operation, message, namespace, headers=headers, as_json=as_json, expired=expired
             )
 
-    async def _answer(self, call: Call, exchange: _Exchange, message: Message) -> str | None:
-        """A fault, a forced error or the real call; returns a note for the journal."""
-        fault, scope, answer = call.fault, exchange.scope, exchange.answer
-        operation, headers, receive = exchange.operation, exchange.headers, exchange.receive
-        if fault is Fault.CLOSE:
-            await drop_connection(scope)
-            return None
-        if fault is Fault.EMPTY:
-            await answer.start(trailers=False)
-            await answer.body(b"", more=False)
-            return None
-        if fault is Fault.STALL:
-            await answer.start(trailers=answer.native_trailers)
-            async with within(exchange.deadline):
-                await wait_for_disconnect(receive, self.control.settings.max_stall)
-            await drop_connection(scope)
-            return None
-        forced = call.forced_error()
-        if forced is not None:
-            await answer.reply(error_reply(operation.own_row(forced)))
-            return None
+        exchange = ConnectGrpcExchange(scope, receive, answer, operation, call)
+        await drive(self.control, request, exchange, refusal=refusal, deadline=deadline)
+
+    def _call(
+        self,
+        operation: SecretOperation,
+        message: Message,
+        namespace: str,
+        *,
+        headers: dict[str, str],
+        as_json: bool,
+        expired: Callable[[], bool],
+    ) -> Reply:
+        """The operation, and its success or error as a gRPC reply."""
         try:
             result = run(
                 self.service,
@@ -220,32 +196,81 @@ class ConnectGrpc:
                 message,
                 authorization=headers.get("authorization"),
                 org_header=headers.get("x-zitadel-orgid"),
-                ns=call.ns,
-                expired=exchange.expired,
+                ns=namespace,
+                expired=expired,
             )
-            payload = (
-                success_json(result)
-                if exchange.as_json
-                else operation.response(result).SerializeToString()
-            )
-            reply = Reply(Code.OK, payload=payload)
         except MockError as error:
-            reply = error_reply(error)
+            return error_reply(error)
         except Exception as exc:
             log.exception("unexpected failure in a gRPC call on a v2 path")
-            reply = error_reply(MockError(errors.INTERNAL, reason=type(exc).__name__))
-        if fault is Fault.LOST:
-            await drop_connection(scope)
-            return f"the call answered grpc-status {int(reply.code)}; the response was dropped"
-        if fault is Fault.TRUNCATE:
-            body = answer.encode_body(reply)
-            half = body[: len(body) // 2]
-            await answer.start(trailers=answer.native_trailers)
-            await answer.body(half, more=True)
-            await drop_connection(scope)
-            return f"{len(half)} of {len(body)} body bytes sent"
-        await answer.reply(reply)
-        return None
+            return error_reply(MockError(errors.INTERNAL, reason=type(exc).__name__))
+        payload = (
+            success_json(result) if as_json else operation.response(result).SerializeToString()
+        )
+        return Reply(Code.OK, payload=payload)
+
+
+def _expired(deadline: float | None) -> Callable[[], bool]:
+    if deadline is None:
+        return lambda: False
+    return lambda: asyncio.get_running_loop().time() >= deadline
+
+
+class ConnectGrpcExchange:
+    """The driver's :class:`~zitadel_mock.control.driver.Exchange` for gRPC and gRPC-web on a v2
+    path: connect-go's answers (:class:`_Answer`), faults dropping the connection or stream."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        answer: _Answer,
+        operation: SecretOperation,
+        call: Callable[[str], Reply],
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.answer = answer
+        self.operation = operation
+        self._call = call
+
+    async def send_error(self, error: MockError) -> None:
+        if self.answer.status is not None:
+            # A head went out already (a stall whose deadline passed): what was sent stays cut.
+            await drop_connection(self.scope)
+            return
+        # Forced outcomes name v1's rows; this call answers its own.
+        await self.answer.reply(error_reply(self.operation.own_row(error)))
+
+    async def run(self, namespace: str) -> None:
+        await self.answer.reply(self._call(namespace))
+
+    async def hold(self, namespace: str) -> Held:
+        reply = self._call(namespace)
+        return Held(f"grpc-status {int(reply.code)}", self.answer.encode_body(reply))
+
+    async def send_part(self, body: bytes) -> None:
+        await self.answer.start(trailers=self.answer.native_trailers)
+        await self.answer.body(body, more=True)
+
+    async def send_empty(self) -> None:
+        await self.answer.start(trailers=False)
+        await self.answer.body(b"", more=False)
+
+    async def send_stall_head(self) -> None:
+        await self.answer.start(trailers=self.answer.native_trailers)
+
+    async def client_gone(self) -> None:
+        await client_gone(self.receive)
+
+    async def close(self) -> None:
+        await drop_connection(self.scope)  # the message has been read already
+
+    async def drop(self) -> None:
+        await drop_connection(self.scope)
+
+    def sent(self) -> Sent:
+        return Sent(self.answer.status, self.answer.code, self.answer.message)
 
 
 def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
@@ -253,20 +278,6 @@ def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
     lower-case, ``name: value`` lines."""
     block = "".join(f"{name.lower()}: {value}\r\n" for name, value in sorted(trailers))
     return encode_frame(block.encode("latin-1"), TRAILER_FLAG)
-
-
-@dataclass(frozen=True, slots=True)
-class _Exchange:
-    scope: Scope
-    receive: Receive
-    answer: _Answer
-    operation: SecretOperation
-    headers: dict[str, str]
-    as_json: bool
-    deadline: float | None
-
-    def expired(self) -> bool:
-        return self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline
 
 
 class _Answer:
