@@ -29,12 +29,13 @@ The faults, as the driver sequences them on any protocol (a note is the journal'
 - ``truncate``: :meth:`Exchange.hold`, :meth:`Exchange.send_part` with the first half of the held
   body, :meth:`Exchange.drop`; the note is ``<sent> of <total> body bytes sent``.
 
-Adding a protocol (Connect, say): write one class with the methods of :class:`Exchange`, one
+Adding a protocol: write one class with the methods of :class:`Exchange`, one
 instance per request, and call :func:`drive` with it from the protocol's ASGI app. The class says
 how that protocol renders a ``MockError``, how the real call runs, and how each fault looks on its
 wire (drop the connection or reset the stream, an empty answer, a head that promises a body, half
 the body); it decides nothing. This module imports no web library: exchanges live in
-``protocols/`` (``rest_control.RestExchange``, ``grpc_app.GrpcExchange``).
+``protocols/`` (``rest_control.RestExchange``, ``grpc_app.GrpcExchange``,
+``connect.ConnectExchange``, ``connect_grpc.ConnectGrpcExchange``).
 """
 
 from __future__ import annotations
