@@ -154,9 +154,13 @@ class ConnectExchange:
         receive: Receive,
         responder: Responder,
         call: Callable[[str], Answer],
+        *,
         operation: SecretOperation | None = None,
+        content_type: str = "",
     ) -> None:
         self.scope = scope
+        # A success's fault answers echo the request's Content-Type, as connect-go does.
+        self._content_type = [(b"content-type", content_type.encode("latin-1"))]
         self.receive = receive
         self.responder = responder
         self._call = call
@@ -188,10 +192,10 @@ class ConnectExchange:
         await self.responder.send({"type": "http.response.body", "body": body, "more_body": True})
 
     async def send_empty(self) -> None:
-        await self.responder.raw(200, self._request_type(), b"")
+        await self.responder.raw(200, self._content_type, b"")
 
     async def send_stall_head(self) -> None:
-        headers = [*self._request_type(), (b"content-length", b"128"), *self.responder.cors]
+        headers = [*self._content_type, (b"content-length", b"128"), *self.responder.cors]
         await self._start(200, headers)
 
     async def client_gone(self) -> None:
@@ -205,17 +209,6 @@ class ConnectExchange:
 
     def sent(self) -> Sent:
         return Sent(self.responder.status, self.responder.code, self.responder.message)
-
-    def _request_type(self) -> list[tuple[bytes, bytes]]:
-        """The Content-Type of the request, echoed as connect-go echoes it."""
-        return [
-            (
-                b"content-type",
-                canonical_type(first_values(self.scope["headers"]).get("content-type", "")).encode(
-                    "latin-1"
-                ),
-            )
-        ]
 
     async def _start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         self.responder.status = status
@@ -350,7 +343,14 @@ class ConnectApp:
         await drive(
             self.control,
             request,
-            ConnectExchange(exchange.scope, exchange.receive, exchange.responder, call, operation),
+            ConnectExchange(
+                exchange.scope,
+                exchange.receive,
+                exchange.responder,
+                call,
+                operation=operation,
+                content_type=exchange.content_type,
+            ),
             refusal=refusal,
             deadline=exchange.deadline,
         )
