@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
 
-from zitadel_mock.control.driver import Held, Request, Sent, drive
+from zitadel_mock.control.driver import Request, drive
 from zitadel_mock.control.plane import ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import Code, MockError
@@ -38,10 +38,10 @@ from zitadel_mock.protocols.connect_wire import (
     read_limited,
     request_id,
 )
-from zitadel_mock.protocols.connection import client_gone, drop_connection
-from zitadel_mock.protocols.grpc_app import speaks_trailers
+from zitadel_mock.protocols.connection import drop_connection
+from zitadel_mock.protocols.grpc_app import GrpcExchange, speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
-from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, encode_frame
+from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, Wire, encode_frame
 
 log = logging.getLogger("zitadel_mock.protocols.connect_grpc")
 
@@ -132,13 +132,8 @@ class ConnectGrpc:
         content_type = canonical_type(headers.get("content-type", ""))
         web = content_type.startswith("application/grpc-web")
         as_json = "+json" in content_type
-        native_trailers = not web and speaks_trailers(scope)
-        answer = _Answer(send, web, native_trailers, content_type, cors)
         sent = headers.get("grpc-encoding", "identity")
         accept = headers.get("grpc-accept-encoding", "")
-        answer.gzip = sent in ENCODINGS and (
-            sent == "gzip" or "gzip" in accept.replace(",", " ").split()
-        )
         message: Message | None = None
         refusal: MockError | None = None
         deadline: float | None = None
@@ -169,13 +164,24 @@ class ConnectGrpc:
         )
         expired = _expired(deadline)
 
-        def call(namespace: str) -> Reply:
+        async def call(namespace: str) -> Reply:
             assert message is not None  # the driver runs no call that was refused
             return self._call(
                 operation, message, namespace, headers=headers, as_json=as_json, expired=expired
             )
 
-        exchange = ConnectGrpcExchange(scope, receive, answer, operation, call)
+        exchange = ConnectGrpcExchange(
+            scope,
+            receive,
+            send,
+            operation=operation,
+            content_type=content_type,
+            cors=cors,
+            run=call,
+        )
+        exchange.gzip = sent in ENCODINGS and (
+            sent == "gzip" or "gzip" in accept.replace(",", " ").split()
+        )
         await drive(self.control, request, exchange, refusal=refusal, deadline=deadline)
 
     def _call(
@@ -216,110 +222,54 @@ def _expired(deadline: float | None) -> Callable[[], bool]:
     return lambda: asyncio.get_running_loop().time() >= deadline
 
 
-class ConnectGrpcExchange:
-    """The driver's :class:`~zitadel_mock.control.driver.Exchange` for gRPC and gRPC-web on a v2
-    path: connect-go's answers (:class:`_Answer`), faults dropping the connection or stream."""
+class ConnectGrpcExchange(GrpcExchange):
+    """gRPC and gRPC-web on a v2 path: :class:`GrpcExchange`'s faults over connect-go's answers
+    (its headers, gzip, sorted gRPC-web trailers, ``x-request-id`` with an error)."""
 
     def __init__(
         self,
         scope: Scope,
         receive: Receive,
-        answer: _Answer,
-        operation: SecretOperation,
-        call: Callable[[str], Reply],
-    ) -> None:
-        self.scope = scope
-        self.receive = receive
-        self.answer = answer
-        self.operation = operation
-        self._call = call
-
-    async def send_error(self, error: MockError) -> None:
-        if self.answer.status is not None:
-            # A head went out already (a stall whose deadline passed): what was sent stays cut.
-            await drop_connection(self.scope)
-            return
-        # Forced outcomes name v1's rows; this call answers its own.
-        await self.answer.reply(error_reply(self.operation.own_row(error)))
-
-    async def run(self, namespace: str) -> None:
-        await self.answer.reply(self._call(namespace))
-
-    async def hold(self, namespace: str) -> Held:
-        reply = self._call(namespace)
-        return Held(f"grpc-status {int(reply.code)}", self.answer.encode_body(reply))
-
-    async def send_part(self, body: bytes) -> None:
-        await self.answer.start(trailers=self.answer.native_trailers)
-        await self.answer.body(body, more=True)
-
-    async def send_empty(self) -> None:
-        await self.answer.start(trailers=False)
-        await self.answer.body(b"", more=False)
-
-    async def send_stall_head(self) -> None:
-        await self.answer.start(trailers=self.answer.native_trailers)
-
-    async def client_gone(self) -> None:
-        await client_gone(self.receive)
-
-    async def close(self) -> None:
-        await drop_connection(self.scope)  # the message has been read already
-
-    async def drop(self) -> None:
-        await drop_connection(self.scope)
-
-    def sent(self) -> Sent:
-        return Sent(self.answer.status, self.answer.code, self.answer.message)
-
-
-def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
-    """The gRPC-web trailer frame as connect-go writes it: Go's Header.Write, keys sorted,
-    lower-case, ``name: value`` lines."""
-    block = "".join(f"{name.lower()}: {value}\r\n" for name, value in sorted(trailers))
-    return encode_frame(block.encode("latin-1"), TRAILER_FLAG)
-
-
-class _Answer:
-    def __init__(
-        self,
         send: Send,
-        web: bool,
-        native_trailers: bool,
+        *,
+        operation: SecretOperation,
         content_type: str,
         cors: list[tuple[bytes, bytes]],
+        run: Callable[[str], Awaitable[Reply]],
     ) -> None:
-        self.send = send
+        web = content_type.startswith("application/grpc-web")
+        super().__init__(
+            scope,
+            receive,
+            send,
+            wire=Wire.GRPC_WEB if web else Wire.GRPC,
+            content_type=content_type,
+            run=run,
+        )
+        self.operation = operation
         self.web = web
-        self.native_trailers = native_trailers
+        self.native_trailers = not web and speaks_trailers(scope)
         self.gzip = False
-        self.headers = [
-            (b"content-type", content_type.encode("latin-1")),
+        self.headers += [
             (b"grpc-accept-encoding", b"gzip"),
             (b"x-robots-tag", b"none"),
             *cors,
         ]
-        self.status: int | None = None
-        self.code: int | None = None
-        self.message: str | None = None
+
+    async def send_error(self, error: MockError) -> None:
+        if self.status is not None:
+            # A head went out already (a stall whose deadline passed): what was sent stays cut.
+            await drop_connection(self.scope)
+            return
+        # Forced outcomes name v1's rows; this call answers its own.
+        await self.reply(error_reply(self.operation.own_row(error)))
 
     async def start(
-        self, *, trailers: bool, extra: list[tuple[bytes, bytes]] | None = None
+        self, status: int, *, trailers: bool, extra: list[tuple[bytes, bytes]] | None = None
     ) -> None:
-        self.status = 200
         # connect-go names the response compression once it is negotiated, success or not.
         encoding = [(b"grpc-encoding", b"gzip")] if self.gzip else []
-        start = {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*self.headers, *encoding, *(extra or [])],
-        }
-        if trailers:
-            start["trailers"] = True
-        await self.send(start)
-
-    async def body(self, body: bytes, *, more: bool) -> None:
-        await self.send({"type": "http.response.body", "body": body, "more_body": more})
+        await super().start(status, trailers=trailers, extra=[*encoding, *(extra or [])])
 
     def encode_body(self, reply: Reply) -> bytes:
         body = b""
@@ -333,7 +283,7 @@ class _Answer:
         return body
 
     async def reply(self, reply: Reply) -> None:
-        self.code, self.message = int(reply.code), reply.message or None
+        self.code, self.text = int(reply.code), reply.message or None
         trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
         extra: list[tuple[bytes, bytes]] = []
         if reply.payload is not None:
@@ -346,10 +296,17 @@ class _Answer:
             trailers.append((b"x-request-id", request_id()))
         if reply.payload is None and (self.web or not self.native_trailers):
             # Trailers-only: nothing was written, so the status travels in the headers.
-            await self.start(trailers=False, extra=[*extra, *trailers])
+            await self.start(200, trailers=False, extra=[*extra, *trailers])
             await self.body(b"", more=False)
             return
-        await self.start(trailers=self.native_trailers, extra=extra)
+        await self.start(200, trailers=self.native_trailers, extra=extra)
         await self.body(self.encode_body(reply), more=False)
         if self.native_trailers:
             await self.send({"type": "http.response.trailers", "headers": trailers})
+
+
+def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
+    """The gRPC-web trailer frame as connect-go writes it: Go's Header.Write, keys sorted,
+    lower-case, ``name: value`` lines."""
+    block = "".join(f"{name.lower()}: {value}\r\n" for name, value in sorted(trailers))
+    return encode_frame(block.encode("latin-1"), TRAILER_FLAG)
