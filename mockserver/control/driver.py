@@ -44,7 +44,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 from zitadel_mock.control.outcomes import Fault
 from zitadel_mock.control.plane import Call, ControlPlane
@@ -52,6 +52,7 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 
 log = logging.getLogger("zitadel_mock.control.plane")
+T = TypeVar("T")
 
 
 class Request(NamedTuple):  # a tuple, not a dataclass: built for every request, it is cheaper
@@ -169,15 +170,14 @@ class _DeadlinePassedError(Exception):
     """The protocol's deadline passed while the driver waited."""
 
 
-async def _until(deadline: float | None, waiting: Awaitable[None]) -> None:
-    """Await ``waiting``, at most until ``deadline`` (then :class:`_DeadlinePassedError`). A timeout
-    of ``waiting`` itself is not taken for the deadline."""
+async def _until(deadline: float | None, waiting: Awaitable[T]) -> T:
+    """Await ``waiting``, at most until ``deadline`` (then :class:`_DeadlinePassedError`). A
+    timeout of ``waiting`` itself is not taken for the deadline."""
     if deadline is None:
-        await waiting
-        return
+        return await waiting
     try:
         async with asyncio.timeout_at(deadline) as limit:
-            await waiting
+            return await waiting
     except TimeoutError:
         if limit.expired():
             raise _DeadlinePassedError from None
