@@ -13,9 +13,7 @@ the checks every reply passes apply unchanged.
 
 from __future__ import annotations
 
-import json
 import re
-import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final
@@ -25,13 +23,11 @@ from google.protobuf.message import DecodeError
 from zitadel_contract.model import (
     ERROR_DETAIL_TYPE,
     Call,
-    NotApplicableError,
     Reply,
     Rotation,
     Violation,
 )
-from zitadel_contract.transports.versions import V1, v2_rotation
-from zitadel_proto.client import request_bytes
+from zitadel_contract.transports.versions import APIS, V1, v2_rotation
 from zitadel_proto.status import AnyDetail, decode_status
 from zitadel_proto.wire import STATUS_DETAILS_HEADER
 from zitadel_proto.zitadel.management_pb2 import RegenerateOIDCClientSecretResponse
@@ -41,48 +37,19 @@ from zitadel_proto.zitadel.object_pb2 import ObjectDetails
 KNOWN_CODES: Final = range(17)
 # ZITADEL writes its own errors as "<text> (<ID>)"; such an error always carries its ErrorDetail.
 _ZITADEL_ID: Final = re.compile(r" \(([A-Z][A-Za-z]*-[A-Za-z0-9]+)\)\Z")
-# Extra body fields become unknown fields of the request, numbered away from 1 and 2 (the ids)
-# and from 19000-19999 (reserved by protobuf).
-_UNKNOWN_FIELD_BASE: Final = 3
-_UNKNOWN_FIELD_SPAN: Final = 18000
 
 
 # -- the request ------------------------------------------------------------------------------
 
 
 def request_message(call: Call) -> bytes:
-    """RegenerateOIDCClientSecretRequest for ``call``; its extra fields as unknown fields.
+    """v1's RegenerateOIDCClientSecretRequest for ``call``, its extra fields as unknown fields
+    (:meth:`zitadel_contract.transports.versions.Api.request_message`).
 
     A server must ignore unknown fields, as grpc-gateway ignores unknown JSON fields; the ids
     are never sent twice (a repeated field 1 or 2 would override, not extend, the request).
     """
-    if call.raw_body is not None or call.method != "POST" or call.path is not None:
-        raise NotApplicableError("a raw body, an HTTP method or a path exists over rest only")
-    message = request_bytes(call.project_id, call.app_id)
-    for name, value in call.extra_fields.items():
-        number = _UNKNOWN_FIELD_BASE + zlib.crc32(name.encode("utf-8")) % _UNKNOWN_FIELD_SPAN
-        message += unknown_field(number, value)
-    return message
-
-
-def unknown_field(number: int, value: object) -> bytes:
-    """A field the request message does not define: a whole number as a varint, else the
-    value's JSON text as a length-delimited field."""
-    if isinstance(value, int) and 0 <= value < 2**64:
-        return _varint(number << 3) + _varint(int(value))
-    data = json.dumps(value, ensure_ascii=False).encode("utf-8", errors="surrogatepass")
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
+    return APIS[V1].request_message(call)
 
 
 # -- a success --------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from zitadel_proto.zitadel.application_v2_pb2 import (
 V1: Final = "v1"
 V2: Final = "v2"
 V2BETA: Final = "v2beta"
+# Extra body fields become unknown fields of the request, numbered from each API's
+# first_unknown_field (away from the fields it defines) and below 19000-19999 (reserved).
 _UNKNOWN_FIELD_SPAN: Final = 18000
 
 
