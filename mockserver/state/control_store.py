@@ -207,7 +207,7 @@ class ControlStore:
             document = to_document(self.store.fixtures(ns))
             what = edit(document)
             try:
-                fixtures = parse_fixtures(json.dumps(document), what)
+                fixtures = parse_fixtures(json.dumps(document, ensure_ascii=False), what)
             except FixtureError as exc:
                 raise MockError(
                     errors.ADMIN_REFUSED, reason=f"refused {what}: {exc.problem}"
