@@ -36,10 +36,11 @@ the body); it decides nothing. This module imports no web library: exchanges liv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from zitadel_mock.control.outcomes import Fault
 from zitadel_mock.control.plane import Call, ControlPlane
@@ -47,6 +48,7 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 
 log = logging.getLogger("zitadel_mock.control.plane")
+GONE_DURING_DELAY: Final = "the client went away during the delay; the call never ran"
 
 
 class Request(NamedTuple):  # a tuple, not a dataclass: built for every request, it is cheaper
@@ -166,8 +168,8 @@ async def drive(
 
 async def _decided(call: Call, exchange: Exchange, max_stall: float) -> str | None:
     """The delay, then the fault, the forced error or the real call; returns the fault's note."""
-    if call.delay_ms:
-        await asyncio.sleep(call.delay_seconds)
+    if call.delay_ms and await _gone_during(exchange, call.delay_seconds):
+        return GONE_DURING_DELAY
     if call.fault is not None:
         return await _fault(call.fault, exchange, call.ns, max_stall)
     forced = call.forced_error()
@@ -176,6 +178,25 @@ async def _decided(call: Call, exchange: Exchange, max_stall: float) -> str | No
     else:
         await exchange.run(call.ns)
     return None
+
+
+async def _gone_during(exchange: Exchange, seconds: float) -> bool:
+    """Wait ``seconds``; True as soon as the client goes away first (a hang-up, a reset stream):
+    its call is then never run, as a cancelled context aborts ZITADEL's command. An exchange
+    without ``watch_gone`` (which watches without losing the request) just waits."""
+    watch = getattr(exchange, "watch_gone", None)
+    if watch is None:
+        await asyncio.sleep(seconds)
+        return False
+    task: asyncio.Future[None] = asyncio.ensure_future(watch())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return task in done and task.exception() is None
 
 
 async def _fault(fault: Fault, exchange: Exchange, namespace: str, max_stall: float) -> str | None:
