@@ -54,6 +54,13 @@ MAX_SEARCHED: Final = 4096
 # What splits a header value into the words that are each compared to the live secrets.
 WORDS: Final = re.compile(r"[^\s,;=:\"']+")
 MIN_SECRET: Final = 6
+# What one entry keeps at most, so that the journal is bounded in bytes, not only in entries:
+# header values and the target are cut (saying how much was left out), headers past the count
+# are counted under OMITTED.
+MAX_KEPT_VALUE: Final = 512
+MAX_KEPT_HEADERS: Final = 64
+MAX_KEPT_TARGET: Final = 2048
+OMITTED: Final = "<omitted>"
 
 IsSecret = Callable[[str], bool]
 
@@ -95,16 +102,29 @@ def redact_headers(
     ``Authorization`` header as a fingerprint, every header whose name says it holds a credential,
     and every value that is (or holds) a live client secret or token, whatever its name."""
     out: dict[str, str] = {}
+    omitted = 0
     for raw_name, raw_value in headers:
-        name = raw_name.lower()
+        name = raw_name.lower()[:MAX_KEPT_VALUE]
+        if name not in out and len(out) >= MAX_KEPT_HEADERS:
+            omitted += 1
+            continue
         if name == "authorization":
             value = redact_authorization(raw_value)
         elif sensitive_name(name) or holds_secret(raw_value, is_secret):
             value = REDACTED
         else:
-            value = raw_value
-        out[name] = f"{out[name]}, {value}" if name in out else value
+            value = cut(raw_value, MAX_KEPT_VALUE)
+        out[name] = cut(f"{out[name]}, {value}", MAX_KEPT_VALUE) if name in out else value
+    if omitted:
+        out[OMITTED] = f"{omitted} more headers"
     return out
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (+{len(text) - limit} characters)"
 
 
 def redact_target(path: str, query: str, is_secret: IsSecret | None = None) -> str:
@@ -126,9 +146,10 @@ def redact_target(path: str, query: str, is_secret: IsSecret | None = None) -> s
 
 
 def redact_live(target: str, is_secret: IsSecret) -> str:
-    """``target`` (already through :func:`redact_target`) with live secrets in its query too."""
+    """``target`` (already through :func:`redact_target`) with live secrets in its query too,
+    cut to :data:`MAX_KEPT_TARGET` characters."""
     path, sep, query = target.partition("?")
-    return redact_target(path, query, is_secret) if sep else target
+    return cut(redact_target(path, query, is_secret) if sep else target, MAX_KEPT_TARGET)
 
 
 class Journal:

@@ -3,6 +3,7 @@ all frees them) and queued outcomes (capped per app and in all, with a clear ref
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 
 from tests.conftest import WEB, LiveServer, start_server
 from tests.support.control_helpers import admin, fresh_ns, rotate
+from zitadel_mock.control.journal import MAX_KEPT_HEADERS, MAX_KEPT_VALUE, OMITTED
 from zitadel_mock.control.plane import ControlPlane, ControlSettings
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.client_secrets import SecretGenerator, system_random_bytes
@@ -107,3 +109,22 @@ def test_queued_outcomes_are_capped_per_app_with_a_clear_refusal(live: LiveServe
     assert rotate(live, fresh_ns()).status_code == 200  # another namespace, no queue in the way
     assert admin(live, "DELETE", "/outcomes", ns).status_code == 204
     assert admin(live, "POST", "/outcomes", ns, json={"app": WEB, "code": 404}).status_code == 201
+
+
+def test_a_journal_entry_is_bounded_in_bytes_whatever_the_headers(live: LiveServer) -> None:
+    ns = fresh_ns()
+    many = {f"x-h{i}": "v" for i in range(MAX_KEPT_HEADERS + 20)}
+    headers = {**many, "x-long": "a" * 2000, "x-huge": "b" * 60000}
+    for _ in range(5):
+        assert rotate(live, ns, headers=headers).status_code == 200
+    entries = admin(live, "GET", "/journal", ns).json()["entries"]
+    assert len(entries) == 5
+    for entry in entries:
+        kept = entry["headers"]
+        assert len(kept) <= MAX_KEPT_HEADERS + 1
+        assert kept[OMITTED].endswith("more headers")
+        assert len(json.dumps(entry)) < (MAX_KEPT_HEADERS + 1) * (MAX_KEPT_VALUE + 100)
+    other = fresh_ns()
+    assert rotate(live, other, headers={"x-long": "a" * 2000}).status_code == 200
+    [entry] = admin(live, "GET", "/journal", other).json()["entries"]
+    assert entry["headers"]["x-long"] == "a" * MAX_KEPT_VALUE + "… (+1488 characters)"
