@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import LiveServer, start_server
 from tests.support.control_helpers import fresh_ns, rotate, sequence
+from tests.support.h2client import Answer, H2Client
 
 EVIL = "https://evil.example"
 
@@ -142,3 +143,23 @@ def test_binding_beyond_loopback_with_a_token_does_not_warn() -> None:
         assert "WARNING" not in live.stderr()
     finally:
         live.stop()
+
+
+def test_a_foreign_authority_over_http2_is_refused_too(guarded: LiveServer) -> None:
+    client = H2Client(guarded.port)
+    try:
+        ours = client.wait(client.start("/__mock/state", {}, method="GET", end_stream=True))
+        assert (b":status", b"200") in ours.headers
+        stream = client.conn.get_next_available_stream_id()
+        block = [
+            (b":method", b"GET"),
+            (b":path", b"/__mock/state"),
+            (b":scheme", b"http"),
+            (b":authority", b"evil.example"),
+        ]
+        client.conn.send_headers(stream, block, end_stream=True)
+        client.answers[stream] = Answer()
+        client.flush()
+        assert (b":status", b"421") in client.wait(stream).headers
+    finally:
+        client.close()
