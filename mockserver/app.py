@@ -30,6 +30,9 @@ from zitadel_mock.domain.client_secrets import (
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.service import SecretService
+from zitadel_mock.protocols.connect import ConnectApp
+from zitadel_mock.protocols.connect_grpc import ConnectGrpc
+from zitadel_mock.protocols.connect_wire import is_v2_path
 from zitadel_mock.protocols.connection import RememberConnection
 from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.front import (
@@ -142,7 +145,9 @@ class MockApp:
 
     1. ``RememberConnection``: the server's way to drop an exchange, for the faults.
     2. ``Lifespan``: the fixture watcher from startup to shutdown; the journal flushed at the end.
-    3. ``KeepEncodedSlashes``, ``Cors``: ZITADEL's HTTP front.
+    3. ``KeepEncodedSlashes``, then ``ByPath`` for the v2 and v2beta prefixes to ``ConnectApp``
+       (Connect, gRPC and gRPC-web as connect-go serves them, with their own CORS), then
+       ``Cors``: ZITADEL's HTTP front.
     4. ``ByContentType``: gRPC and gRPC-web to ``GrpcApp`` (which goes through the control
        plane's driver itself); everything else is REST:
     5. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
@@ -174,6 +179,12 @@ class MockApp:
         rest = ByPath(rest, to=admin, when=for_admin)
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
         app = Cors(app, settings.cors_origins, by_name_only=for_admin)
+        # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike, with
+        # rs/cors in front as ZITADEL mounts them (protocols/connect.py).
+        connect = ConnectApp(
+            service, self.control, ConnectGrpc(service, self.control), settings.cors_origins
+        )
+        app = ByPath(app, to=connect, when=for_v2)
         app = KeepEncodedSlashes(app)
         app = Lifespan(
             app,
@@ -184,6 +195,11 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+
+def for_v2(scope: Scope) -> bool:
+    """The v2 and v2beta service prefixes, whatever the method or Content-Type."""
+    return is_v2_path(scope["path"])
 
 
 def for_admin(scope: Scope) -> bool:

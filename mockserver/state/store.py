@@ -1,8 +1,9 @@
 """The mock's state in SQLite: in memory by default, or a file shared by several workers.
 
 One connection per process, behind one lock. Every rotation is one ``BEGIN IMMEDIATE`` transaction
-that checks the app (rows 10 and 11), bumps the project's sequence and stores the new secret hash,
-so no two rotations ever share a sequence and none is half-written.
+that checks the app (v1's rows 10 and 11; for v2, :meth:`Store.rotate_app` runs the operation's
+checks inside it), bumps the project's sequence and stores the new secret hash, so no two
+rotations ever share a sequence, whatever API made them, and none is half-written.
 
 Every table carries a namespace column; the default namespace is ``""``.
 """
@@ -425,3 +426,42 @@ class Store:
                 "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
             )
         return Rotation(sequence + 1, from_micros(micros), org_id)
+
+    # -- the v2 rotation (ZITADEL-v2.md section 4) -----------------------------------------
+
+    def rotate_app(
+        self,
+        project_id: str,
+        app_id: str,
+        new_hash: Callable[[], str],
+        now: datetime,
+        *,
+        check: Callable[[tuple[AppType, str] | None], None],
+        ns: str = "",
+    ) -> Rotation:
+        """Look the app up in any org, let ``check`` refuse it, then store ``new_hash()`` and
+        bump the project's sequence, all in one transaction.
+
+        ``check`` gets the app's type and owning org (None when the app or its project is
+        unknown) and raises to refuse; nothing is written then. No type check of its own: v2's
+        command has none.
+        """
+        with self.transaction(keeps_cache=True) as db:
+            row = db.execute(
+                "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a JOIN projects p"
+                " ON p.ns = a.ns AND p.id = a.project_id"
+                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
+                (ns, app_id, project_id),
+            ).fetchone()
+            check((AppType(row[0]), str(row[1])) if row else None)
+            assert row is not None  # check refuses an unknown app
+            _, org_id, sequence, changed_us = row
+            micros = max(to_micros(now), changed_us + 1)
+            db.execute(
+                "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
+                (sequence + 1, micros, ns, project_id),
+            )
+            db.execute(
+                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (new_hash(), ns, app_id)
+            )
+        return Rotation(sequence + 1, from_micros(micros), str(org_id))
