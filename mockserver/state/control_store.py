@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, app_id TEXT,
     remaining INTEGER NOT NULL, spec TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outcomes_by_ns ON outcomes (ns, id);
+CREATE INDEX IF NOT EXISTS outcomes_by_app ON outcomes (ns, app_id, id);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, app_id TEXT, status INTEGER,
     entry TEXT NOT NULL);
@@ -277,11 +278,18 @@ class ControlStore:
     def consume(self, ns: str, app_id: str | None) -> str | None:
         """Take one use of the first entry for this app (or any app), in queue order."""
         with self.store.transaction() as db:
-            line = db.execute(
-                "SELECT id, remaining, spec FROM outcomes WHERE ns = ?"
-                " AND (app_id IS NULL OR app_id = ?) ORDER BY id LIMIT 1",
-                (ns, app_id),
-            ).fetchone()
+            # The first entry for any app and the first for this app, each one index lookup
+            # (never a scan of other apps' entries); the older of the two is next.
+            lines = [
+                db.execute(
+                    "SELECT id, remaining, spec FROM outcomes WHERE ns = ? AND app_id IS ?"
+                    " ORDER BY id LIMIT 1",
+                    (ns, who),
+                ).fetchone()
+                for who in ({None, app_id} if app_id is not None else {None})
+            ]
+            found = [line for line in lines if line is not None]
+            line = min(found) if found else None
             if line is None:
                 return None
             entry_id, remaining, spec = line
