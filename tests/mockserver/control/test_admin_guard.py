@@ -163,3 +163,19 @@ def test_a_foreign_authority_over_http2_is_refused_too(guarded: LiveServer) -> N
         assert (b":status", b"421") in client.wait(stream).headers
     finally:
         client.close()
+
+
+def test_the_admin_token_and_host_check_reach_every_worker() -> None:
+    live = start_server("--workers", "2", "--admin-token", "worker-token")
+    try:
+        token = {"X-Mock-Admin-Token": "worker-token"}
+        assert {live.client.get("/__mock/state").status_code for _ in range(8)} == {401}
+        assert {live.client.get("/__mock/state", headers=token).status_code for _ in range(8)} == {
+            200
+        }
+        foreign = {**token, "Host": "evil.example"}
+        assert {
+            live.client.get("/__mock/state", headers=foreign).status_code for _ in range(8)
+        } == {421}
+    finally:
+        live.stop()
