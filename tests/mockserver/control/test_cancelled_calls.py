@@ -14,6 +14,7 @@ from h2.errors import ErrorCodes
 from tests.conftest import ACME, PORTAL, WEB, LiveServer, fuzz_examples, rotate_path, start_server
 from tests.support.control_helpers import fresh_ns, journal, rotate, sequence
 from tests.support.h2client import H2Client
+from zitadel_proto.methods import V2_GENERATE_CLIENT_SECRET as V2_PATH
 
 GONE = "the client went away during the delay; the call never ran"
 DELAY = "delay=60000"  # far beyond the test's patience: the entries show the delays were cut
@@ -98,6 +99,31 @@ def test_http2_streams_reset_during_a_delay_are_not_rotated(live: LiveServer) ->
         assert sequence(live, ns) == before + 1
     finally:
         client.close()
+
+
+def test_connect_clients_that_hang_up_during_a_delay_are_not_rotated(live: LiveServer) -> None:
+    ns = fresh_ns()
+    before = sequence(live, ns)
+    count = clients()
+    body = json.dumps({"applicationId": WEB, "projectId": PORTAL}).encode()
+    head = (
+        f"POST {V2_PATH} HTTP/1.1\r\nHost: localhost\r\n"
+        f"Authorization: Bearer admin-pat\r\nX-Mock-Namespace: {ns}\r\nPrefer: {DELAY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    socks = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
+        sock.sendall(head + body)
+        socks.append(sock)
+    probe = rotate(live, fresh_ns())  # another client is served meanwhile
+    assert probe.status_code == 200
+    for sock in socks:
+        sock.close()
+    entries = wait_for_gone(live, ns, count)
+    assert len(entries) == count
+    assert all(e["message"] == GONE and e["status"] is None for e in entries)
+    assert sequence(live, ns) == before
 
 
 def test_a_client_that_waits_out_the_delay_is_rotated(live: LiveServer) -> None:
