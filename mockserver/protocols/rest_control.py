@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Final
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zitadel_mock.control.driver import Held, Request, Sent, drive
@@ -49,16 +50,15 @@ class RestControl:
             return
         ids = self.ids(scope)
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        request = Request(
-            transport="rest",
-            method=scope["method"],
-            path=redact_target(
+        request = Request(  # by position: built for every request (transport, method, path, ...)
+            "rest",
+            scope["method"],
+            redact_target(
                 raw_path.decode("latin-1"), scope.get("query_string", b"").decode("latin-1")
             ),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-            project_id=ids[0] if ids is not None else None,
-            app_id=ids[1] if ids is not None else None,
-            operation=ids is not None,
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            *(ids if ids is not None else (None, None)),
+            ids is not None,
         )
         await drive(self.control, request, RestExchange(self.app, scope, receive, send))
 
@@ -67,6 +67,8 @@ class RestExchange:
     """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one HTTP request. What it
     sends goes through :meth:`send`, which keeps the status and, of an error, the start of its
     body, for the journal."""
+
+    __slots__ = ("_body", "_capture", "_held_start", "_send", "app", "receive", "scope", "status")
 
     def __init__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.app = app
@@ -144,9 +146,12 @@ class RestExchange:
         if not self._body:
             return None, None
         try:
-            body = json.loads(self._body)
-        except ValueError:
-            return None, None
+            body = orjson.loads(self._body)  # the mock's own bodies: UTF-8, no NaN, 64-bit ints
+        except orjson.JSONDecodeError:
+            try:  # whatever else the standard library reads, read as it reads it
+                body = json.loads(self._body)
+            except ValueError:
+                return None, None
         if not isinstance(body, dict):
             return None, None
         code, message = body.get("code"), body.get("message")
