@@ -13,10 +13,9 @@ import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
@@ -61,8 +60,7 @@ class StateFileError(RuntimeError):
     """A state file that cannot be used: corrupt, foreign, or from a newer schema."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rotation:
+class Rotation(NamedTuple):  # a tuple, not a frozen dataclass: made on every rotation
     """What a rotation committed: the project's new sequence, its time and the owning org."""
 
     sequence: int
