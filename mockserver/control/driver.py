@@ -148,6 +148,9 @@ async def drive(
             await exchange.send_error(refused)
             return
         if deadline is None:
+            if call.outcome is None:  # nothing forced (no delay, fault or error): the real call
+                await exchange.run(call.ns)
+                return
             note = await _decided(call, exchange, control.settings.max_stall)
             return
         try:

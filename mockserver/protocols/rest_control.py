@@ -138,6 +138,8 @@ class RestExchange:
         await drop_connection(self.scope)
 
     def sent(self) -> Sent:
+        if not self._body:  # no error body (a success, or nothing sent)
+            return Sent(self.status)
         code, message = self._error()
         return Sent(self.status, code, message)
 
