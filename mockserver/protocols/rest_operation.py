@@ -323,15 +323,18 @@ class RestOperation:
                 first[name] = value.decode("latin-1")
         try:
             body = decode_body(await read_body(receive, MAX_BODY_BYTES), self._string_fields)
-            fields = {proto: path[name] for name, proto in self.spec.path_fields}
-            for json, proto in self._body_fields:
-                if json in body or proto in body:
-                    fields[proto] = body[json] if json in body else body[proto]
-            call = Call(
+            fields = {}
+            for name, proto in self.spec.path_fields:
+                fields[proto] = path[name]
+            if body:
+                for json, proto in self._body_fields:
+                    if json in body or proto in body:
+                        fields[proto] = body[json] if json in body else body[proto]
+            call = Call(  # request, authorization, org header, namespace
                 self.operation.request(**fields),
-                authorization=first.get(b"authorization"),
-                org_header=first.get(WANTED[1]),
-                namespace=first.get(WANTED[2], ""),
+                first.get(b"authorization"),
+                first.get(WANTED[1]),
+                first.get(WANTED[2], ""),
             )
             success = self.operation.run(self.service, call)
         except MockError as error:
