@@ -86,3 +86,48 @@ GRPC: Final = Case(
     200,
     rotates=True,
 )
+
+
+# v2 GenerateClientSecret on the same app: Connect JSON, Connect binary proto, native gRPC.
+V2_PATH: Final = "/zitadel.application.v2.ApplicationService/GenerateClientSecret"
+
+
+def v2_message(app_id: str = WEB, project_id: str = PORTAL) -> bytes:
+    """GenerateClientSecretRequest{application_id = 1, project_id = 2}, unframed."""
+    message = b""
+    for number, value in ((1, app_id), (2, project_id)):
+        data = value.encode()
+        message += bytes([number << 3 | 2, len(data)]) + data
+    return message
+
+
+CONNECT_JSON: Final = Case(
+    "Connect JSON success (v2)",
+    Request(
+        "POST",
+        V2_PATH,
+        (("Content-Type", "application/json"), ("Authorization", "Bearer admin-pat")),
+        f'{{"applicationId": "{WEB}", "projectId": "{PORTAL}"}}'.encode(),
+    ),
+    200,
+    rotates=True,
+    marker_re=rb'"clientSecret":"',
+    marker_lua='"clientSecret":"',
+)
+CONNECT_PROTO: Final = Case(
+    "Connect proto success (v2)",
+    Request(
+        "POST",
+        V2_PATH,
+        (("Content-Type", "application/proto"), ("Authorization", "Bearer admin-pat")),
+        v2_message(),
+    ),
+    200,
+    rotates=True,
+)
+V2_GRPC: Final = Case(
+    "gRPC success (v2)",
+    Request("POST", V2_PATH, GRPC_HEADERS, b"\x00" + struct.pack(">I", 40) + v2_message()),
+    200,
+    rotates=True,
+)

@@ -167,6 +167,13 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
         ),
         Row("mock gRPC-web, 1 worker", cases.GRPC_WEB, mock(), stateful=True, optional=True),
     ]
+    # v2 GenerateClientSecret (connect-go's paths): Connect JSON (the Python SDK's wire), Connect
+    # binary proto, and native gRPC; goal: Connect JSON at 0.9x the REST success row or better.
+    rows += [
+        Row("mock Connect, 1 worker", cases.CONNECT_JSON, mock(), stateful=True),
+        Row("mock Connect, 1 worker", cases.CONNECT_PROTO, mock(), stateful=True),
+        Row("mock gRPC, 1 worker", cases.V2_GRPC, mock(), "grpc", stateful=True, optional=True),
+    ]
     if isinstance(prism_found, prism.Prism):
         rows.append(
             Row(

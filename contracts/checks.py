@@ -22,6 +22,8 @@ CHECKS: Final[dict[str, str]] = {
     "error_code_matches_http_status": "the gRPC code matches the HTTP status (grpc-gateway)",
     "unauthenticated_carries_www_authenticate": "every 401 carries WWW-Authenticate",
     "success_body_is_protojson": "a success is RegenerateOIDCClientSecretResponse in protojson",
+    "zitadel_error_carries_error_detail": "an error whose message names a ZITADEL error id "
+    "carries its zitadel.v1.ErrorDetail in details",
     # Wire format (gRPC and gRPC-web: zitadel_contract.transports.grpc_reply)
     "success_is_response_message": "a gRPC success is one RegenerateOIDCClientSecretResponse "
     "with a secret and details (sequence, change_date, resource_owner)",
@@ -59,6 +61,9 @@ CHECKS: Final[dict[str, str]] = {
     "current_secret_accepted": "after a rotation the new secret authenticates",
     "token_endpoint_speaks_oauth": "the token endpoint answers with RFC 6749 error bodies",
 }
+
+# A message ending in " (<ZITADEL error id>)", e.g. "membership not found (AUTHZ-cdgFk)".
+ZITADEL_ID_IN_MESSAGE: Final = re.compile(r" \(([A-Z][A-Za-z]*-[A-Za-z0-9]+)\)\Z")
 
 # grpc-gateway's HTTPStatusFromCode (runtime/errors.go).
 HTTP_STATUS_OF_CODE: Final[dict[int, int]] = {

@@ -1,10 +1,13 @@
 """``zitadel-mock verify [URL]``: the contract suite as one command, for CI and operators.
 
 It checks the options first (an unsafe or incomplete target is refused before pytest starts),
-then runs ``python -m pytest --pyargs contracts`` in a fresh process, with the project's own
-pytest settings out of the way and tokens passed in the environment, never on a command line.
-The exit code is pytest's: 0 only when every check holds, 1 when one does not, 2 for options it
-refuses, 3 and 4 for internal and usage errors.
+then runs ``python -m pytest --pyargs zitadel_contract.suite`` in a fresh process, with the
+project's own pytest settings out of the way and tokens passed in the environment, never on a
+command line.
+The exit codes are the plugin's (:data:`zitadel_contract.preflight.EXIT_CODES`): 0 the contract
+holds, 1 broken promises, 2 usage error or safety refusal, 3 target unreachable, 4 credentials or
+app wrong, 5 nothing ran. The plugin turns pytest's own usage errors in a contract run (a bad ``-k``
+expression, say) into 2.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from zitadel_contract.preflight import EXIT_CODES, USAGE
 from zitadel_contract.settings import OPTIONS, SettingsError, resolve
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -25,11 +29,13 @@ SECRET_OPTIONS = frozenset({"token", "no_permission_token"})
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     variables = "\n".join(f"  {o.env:<48} {'URL' if o.name == 'url' else o.cli}" for o in OPTIONS)
+    codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Check a server that claims to implement ZITADEL's Generate New OIDC Client "
         "Secret against the contract. Without URL, a mock is started and checked.",
-        epilog=f"Every option can come from the environment instead:\n{variables}",
+        epilog=f"Every option can come from the environment instead:\n{variables}\n\n"
+        f"Exit codes (the same from the pytest plugin):\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for option in OPTIONS:
@@ -56,7 +62,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     """The pytest command line for a parsed ``verify`` command line."""
     words = ["--pyargs", "zitadel_contract.suite", "--rootdir", str(PACKAGE_DIR)]
     words += ["-c", str(PACKAGE_DIR / "verify.ini")]
-    words += ["-v"] * args.verbose if args.verbose else ["-q"]
+    # Without -v, the closing summary (causes, each once) replaces pytest's failure sections,
+    # which would repeat a cause under every test it broke; the JUnit report keeps them all.
+    words += ["-v"] * args.verbose if args.verbose else ["-q", "--tb=no"]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         words += ["-p", "zitadel_contract.plugin"]
     if args.select:
@@ -80,7 +88,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
         resolve({o.name: getattr(args, o.name) for o in OPTIONS})
     except SettingsError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
     env = dict(os.environ)
     for option in OPTIONS:
         if option.name in SECRET_OPTIONS and getattr(args, option.name) is not None:
@@ -94,6 +102,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
         # suite reports what matters itself.
         env.setdefault("GRPC_VERBOSITY", "ERROR")
         return subprocess.run(command, env=env, check=False).returncode
+
+
+def console() -> int:
+    """The ``zitadel-contract`` command: ``zitadel-mock verify`` without the mock's stack."""
+    return main(prog="zitadel-contract")
 
 
 if __name__ == "__main__":

@@ -1,36 +1,58 @@
-"""The pytest plugin (entry point ``pytest11``): options, the ``zitadel_contract`` fixture, summary.
+"""The pytest plugin (entry point ``pytest11``): options, preflight, the ``zitadel_contract``
+fixture, progress, the summary and the reports.
 
 The plugin is loaded into every pytest run of an environment that has the package installed and
 does nothing there until a collected test uses the ``zitadel_contract`` fixture (the suite's tests:
-``pytest --pyargs contracts``). From then on it resolves the options (refusing an unsafe target
-before any call), announces which app the run will rotate, gives each test a place to file
-findings (a test with findings fails, listing them by check), redacts secrets from every report
-(JUnit included), and ends with a summary grouped by check.
+``pytest --pyargs zitadel_contract.suite``). Then, once collection is done and before any test
+runs, it resolves the options (refusing an unsafe target), starts the suite's own mock if no
+target is named, and runs the preflight (:mod:`zitadel_contract.preflight`): a target that does
+not answer, a token it refuses, an app it does not hold end the run there, with one line and
+the exit code of that kind. Each test gets a place to file findings (a test with findings fails,
+listing them by root cause); every report is redacted (JUnit included); the run ends with a
+summary grouped by root cause and, if asked, a JSON report.
+
+Exit codes, the same as ``zitadel-mock verify``: :data:`zitadel_contract.preflight.EXIT_CODES`.
 """
 
 from __future__ import annotations
 
 import os
 import random
-from collections.abc import Generator, Iterator
+import sys
+import time
+from collections.abc import Generator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Final
 
+import httpx
 import pytest
+import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract.provision import APP, PROJECT, LocalMock, given_target
+from zitadel_contract import disposable, preflight, report
+from zitadel_contract.preflight import Stop
+from zitadel_contract.provision import (
+    APP,
+    PROJECT,
+    SERVER_EXTRA_HINT,
+    LocalMock,
+    Target,
+    given_target,
+    mock_installed,
+)
 from zitadel_contract.redaction import REDACTOR
-from zitadel_contract.session import Recorder, Session, format_findings
+from zitadel_contract.session import Session, format_findings
 from zitadel_contract.settings import OPTIONS, Settings, SettingsError, resolve
+from zitadel_contract.terminal import progress, redact_report, say
 from zitadel_contract.transports.registry import TRANSPORTS, open_transport
+from zitadel_contract.verdict import NOT_RUN, Run, summary, verdict_of, write_json
 
 FIXTURE: Final = "zitadel_contract"
+ROTATES_MARK: Final = "zitadel_rotates"
 JUNIT_VARIABLE: Final = "ZITADEL_CONTRACT_JUNIT"
-SETTINGS_KEY: Final = pytest.StashKey[Settings]()
-RECORDER_KEY: Final = pytest.StashKey[Recorder]()
-SESSION_KEY: Final = pytest.StashKey[Session]()
+RUN_KEY: Final = pytest.StashKey["Run"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,90 +88,175 @@ def _given(config: pytest.Config) -> dict[str, object | None]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """A JUnit path from ``--zitadel-junit`` or its variable, unless ``--junitxml`` is given."""
+    config.addinivalue_line(
+        "markers", f"{ROTATES_MARK}: a contract test that rotates the app's secret (--no-rotate)"
+    )
     junit = config.getoption(_dest("junit")) or os.environ.get(JUNIT_VARIABLE)
     if junit and not config.option.xmlpath:
         config.option.xmlpath = junit
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, object, object]:
+    """pytest's own usage errors in a contract run (a bad ``-k`` expression) exit with 2, not
+    pytest's 4, which here means wrong credentials."""
+    try:
+        return (yield)
+    except pytest.UsageError as exc:
+        if RUN_KEY not in config.stash:
+            raise
+        for message in exc.args:
+            sys.stderr.write(f"ERROR: {message}\n")
+        return preflight.USAGE
+
+
+def _uses_fixture(item: pytest.Item) -> bool:
+    return FIXTURE in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Resolve and check the options, once the suite is known to run; announce the target."""
-    if not any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
+    """Resolve and check the options, once the suite is known to be collected."""
+    suite = {item.nodeid for item in items if _uses_fixture(item)}
+    if not suite:
         return
+    run = Run(suite)
+    config.stash[RUN_KEY] = run
+    config.pluginmanager.register(RunHooks(config, run), "zitadel-contract-run")
     try:
         settings = resolve(_given(config))
+        if settings.transport not in TRANSPORTS:
+            known = ", ".join(sorted(TRANSPORTS))
+            raise SettingsError(f"unknown transport {settings.transport!r} (known: {known})")
     except SettingsError as exc:
-        raise pytest.UsageError(f"zitadel contract: {exc}") from None
-    if settings.transport not in TRANSPORTS:
-        known = ", ".join(sorted(TRANSPORTS))
-        raise pytest.UsageError(
-            f"zitadel contract: unknown transport {settings.transport!r} (known: {known})"
-        )
+        run.stop = Stop(preflight.USAGE, f"zitadel contract: {exc}")
+        items[:] = []
+        return
     if settings.seed is None:
         settings = replace(settings, seed=random.randrange(2**31))
-    config.stash[SETTINGS_KEY] = settings
-    config.stash[RECORDER_KEY] = Recorder()
+    run.settings = settings
     REDACTOR.add(settings.token, "token")
     REDACTOR.add(settings.no_permission_token, "no-permission-token")
-    if settings.url is None:
-        what = f"app {APP} (project {PROJECT}) on a mock the suite starts itself"
-    else:
-        org = f", org {settings.org_id}" if settings.org_id else ""
-        what = f"app {settings.app_id} (project {settings.project_id}{org}) at {settings.url}"
-    _say(config, f"zitadel contract: will rotate the client secret of {what}")
-    _say(
-        config,
-        f"zitadel contract: transport {settings.transport}, {settings.examples} examples per "
-        f"property, seed {settings.seed} (ZITADEL_CONTRACT_SEED={settings.seed} repeats it)",
-    )
+    if settings.no_rotate:
+        reason = "rotates the app's secret, and the run has --no-rotate"
+        for item in items:
+            if _uses_fixture(item) and item.get_closest_marker(ROTATES_MARK) is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
+                run.not_rotating.append(item.nodeid)
     xml = config.stash.get(xml_key, None)
     if xml is not None:
         xml.add_global_property("zitadel_contract_seed", str(settings.seed))
         xml.add_global_property("zitadel_contract_transport", settings.transport)
 
 
-def _say(config: pytest.Config, line: str) -> None:
-    """A line on the terminal now, even from inside a test's setup (output capture or not)."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None:
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if not items:
         return
-    if capture is None:
-        reporter.write_line(line)
+    run = items[0].config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.deselected += sum(1 for item in items if item.nodeid in run.suite)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the target if the suite provisions one, then the preflight; before any test."""
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None or run.stop is not None or run.settings is None:
         return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(line)
+    if not any(_uses_fixture(item) for item in session.items):
+        return  # everything deselected: nothing ran, and nothing was started
+    settings = run.settings
+    config = session.config
+    if settings.url is None:
+        what = f"app {APP} (project {PROJECT}) on a mock the suite starts itself"
+    elif settings.disposable_app:
+        what = f"a disposable app it makes in org {settings.org_id} at {settings.url}"
+    else:
+        org = f", org {settings.org_id}" if settings.org_id else ""
+        what = f"app {settings.app_id} (project {settings.project_id}{org}) at {settings.url}"
+    verb = "check, without rotating," if settings.no_rotate else "rotate"
+    say(config, f"zitadel contract: will {verb} the client secret of {what}")
+    say(
+        config,
+        f"zitadel contract: transport {settings.transport}, {settings.examples} examples per "
+        f"property, seed {settings.seed} (ZITADEL_CONTRACT_SEED={settings.seed} repeats it)",
+    )
+    try:
+        target = _target(run, settings)
+        transport = open_transport(settings.transport, target, settings.timeout)
+        http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        try:
+            outcome = preflight.run(
+                target, transport, http, settings.timeout, rotate=not settings.no_rotate
+            )
+        except Stop:
+            transport.close()
+            raise
+        finally:
+            http.close()
+    except Stop as stop:
+        run.stop = _redacted(stop)
+        session.items[:] = []
+        run.close()
+        return
+    run.notes = outcome.notes
+    for note in outcome.notes:
+        say(config, f"zitadel contract: preflight: {note}")
+    run.session = Session(settings, target, transport, run.recorder)
+    run.started = time.monotonic()  # cases/s counts from the first test on
+    run.recorder.on_case = lambda: progress(config, run, force=False)
+
+
+def _redacted(stop: Stop) -> Stop:
+    return Stop(stop.code, REDACTOR.redact(stop.line))
+
+
+def _target(run: Run, settings: Settings) -> Target:
+    if settings.url is not None and settings.disposable_app:
+        preflight.reach(settings.url, settings.timeout)
+        target = disposable.create(settings)
+        run.disposable = target
+        return target
+    if settings.url is not None:
+        return given_target(settings)
+    if not mock_installed():
+        raise Stop(preflight.USAGE, f"zitadel contract: {SERVER_EXTRA_HINT}")
+    run.mock = LocalMock()
+    try:
+        return run.mock.start()
+    except RuntimeError as exc:
+        raise Stop(preflight.UNREACHABLE, f"the suite's own mock did not start: {exc}") from None
 
 
 @pytest.fixture(scope="session")
-def zitadel_contract(request: pytest.FixtureRequest) -> Iterator[Session]:
-    """The run: its target (started here if the suite provisions its own mock) and transport."""
-    config = request.config
-    settings = config.stash[SETTINGS_KEY]
-    mock = LocalMock() if settings.url is None else None
-    try:
-        target = mock.start() if mock is not None else given_target(settings)
-        transport = open_transport(settings.transport, target, settings.timeout)
-        session = Session(settings, target, transport, config.stash[RECORDER_KEY])
-        config.stash[SESSION_KEY] = session
-        _say(config, f"zitadel contract: rotating the client secret of {target.describe()}")
-        yield session
-        session.close()
-    finally:
-        if mock is not None:
-            mock.stop()
+def zitadel_contract(request: pytest.FixtureRequest) -> Session:
+    """The run: its target (started by the plugin if the suite provisions its own mock) and
+    transport, checked by the preflight before any test."""
+    run = request.config.stash.get(RUN_KEY, None)
+    if run is None or run.session is None:
+        pytest.fail("the zitadel contract run was not prepared", pytrace=False)
+    return run.session
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    """A test of the suite fails when it filed findings, listed by check."""
-    recorder = item.config.stash.get(RECORDER_KEY, None)
-    if recorder is None or FIXTURE not in getattr(item, "fixturenames", ()):
+    """A test of the suite fails when it filed findings, listed by root cause."""
+    run = item.config.stash.get(RUN_KEY, None)
+    if run is None or not _uses_fixture(item):
         return (yield)
-    recorder.current_test = item.nodeid
-    result = yield
-    findings = recorder.of(item.nodeid)
+    run.recorder.current_test = item.nodeid
+    if run.lost is not None:
+        pytest.skip(f"{NOT_RUN}{run.lost}")
+    try:
+        result = yield
+    except (httpx.TransportError, requests.ConnectionError, requests.Timeout) as exc:
+        # The target stopped answering mid-run: one line, and the rest of the run is skipped.
+        name = type(exc).__name__
+        target = run.session.target.url if run.session is not None else "the target"
+        run.lost = f"{target} stopped answering ({name}: {str(exc)[:160]})"
+        pytest.fail(run.lost, pytrace=False)
+    findings = run.recorder.of(item.nodeid)
     if findings:
-        broken = sorted({f.check for f in findings})
+        broken = report.order(f.check for f in findings)
         pytest.fail(f"broken: {', '.join(broken)}\n{format_findings(findings)}", pytrace=False)
     return result
 
@@ -159,62 +266,73 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, object, object]:
     """Redact every report of a contract run before anyone (terminal, JUnit) reads it."""
-    report = yield
-    if RECORDER_KEY in item.config.stash and isinstance(report, TestReport):
-        redact_report(report)
-    return report
+    report_ = yield
+    if RUN_KEY in item.config.stash and isinstance(report_, TestReport):
+        redact_report(report_)
+    return report_
 
 
-class RedactedRepr:
-    """A failure's text after redaction, shaped the way reporters read a longrepr."""
+class RunHooks:
+    """The hooks that need the run: registered once the suite is known to be collected."""
 
-    def __init__(self, original: Any) -> None:
-        self.text = REDACTOR.redact(str(original))
-        crash = getattr(original, "reprcrash", None)
-        self.reprcrash = (
-            replace(crash, message=REDACTOR.redact(crash.message)) if crash is not None else None
-        )
+    def __init__(self, config: pytest.Config, run: Run) -> None:
+        self.config = config
+        self.run = run
 
-    def toterminal(self, out: Any) -> None:
-        for line in self.text.splitlines():
-            out.line(line)
+    def pytest_runtest_logreport(self, report: TestReport) -> None:
+        """Outcomes of the suite's tests; a progress line as each ends."""
+        run = self.run
+        if report.nodeid not in run.suite:
+            return
+        if report.skipped and isinstance(report.longrepr, tuple):
+            run.skips[report.nodeid] = report.longrepr[2].removeprefix("Skipped: ")
+        if report.failed:
+            run.outcomes[report.nodeid] = "failed"
+        elif report.skipped:
+            run.outcomes.setdefault(report.nodeid, "skipped")
+        elif report.when == "call":
+            run.outcomes.setdefault(report.nodeid, "passed")
+        if report.when == "teardown":
+            progress(self.config, run, force=True)
 
-    def __str__(self) -> str:
-        return self.text
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: TestReport) -> Generator[None, Any, Any]:
+        """No dots for the suite's tests: its progress lines say more."""
+        result = yield
+        if report.nodeid in self.run.suite and isinstance(result, tuple) and len(result) == 3:
+            category, _letter, word = result
+            return category, "", word
+        return result
 
 
-def redact_report(report: TestReport) -> None:
-    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
-        report.longrepr = RedactedRepr(report.longrepr)  # type: ignore[assignment]
-    elif isinstance(report.longrepr, tuple):
-        path, line, reason = report.longrepr
-        report.longrepr = (path, line, REDACTOR.redact(reason))
-    report.sections = [(title, REDACTOR.redact(text)) for title, text in report.sections]
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The verdict becomes the exit code; the JUnit and JSON reports get the causes."""
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    run.verdict = verdict_of(run, int(exitstatus))
+    session.exitstatus = run.verdict
+    run.close()
+    found = report.causes(run.recorder.findings)
+    xml = session.config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.add_global_property("zitadel_contract_exit_code", str(run.verdict))
+        for number, cause in enumerate(found, 1):
+            implied = ", ".join(check for check, _ in cause.implies) or "-"
+            xml.add_global_property(
+                f"zitadel_contract_cause_{number}",
+                f"{cause.check}: {cause.cases} case(s); likely consequences: {implied}",
+            )
+    if run.settings is not None and run.settings.json_report:
+        write_json(Path(run.settings.json_report), run, found)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """Cases run, failures grouped by check with a curl line each, skips with their reasons."""
-    recorder = config.stash.get(RECORDER_KEY, None)
-    if recorder is None:
+    """Target and counts, causes most basic first with a reproduce line each, skips, verdict."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
         return
-    write = terminalreporter.write_line
     terminalreporter.write_sep("=", "ZITADEL contract")
-    session = config.stash.get(SESSION_KEY, None)
-    if session is not None:
-        write(f"target: {session.target.describe()} over {session.settings.transport}")
-        others = "schemathesis cases and " if session.settings.transport == "rest" else ""
-        write(
-            f"cases run: {recorder.cases} ({session.transport.requests} sent by the suite's "
-            f"{session.settings.transport} transport, the others {others}token-endpoint "
-            f"questions); rotations seen: {session.ledger.rotations}; seed {session.settings.seed}"
-        )
-    grouped = recorder.by_check()
-    if grouped:
-        write(f"broken promises: {len(grouped)} check(s)")
-        for line in format_findings(recorder.findings, examples=1, whole=False).splitlines():
-            write("  " + line)
-    for report in terminalreporter.stats.get("skipped", []):
-        if isinstance(report.longrepr, tuple):
-            write(f"not checked: {report.nodeid.split('::')[-1]}: {report.longrepr[2]}")
-    verdict = "holds" if exitstatus == 0 else f"does NOT hold (exit code {int(exitstatus)})"
-    write(f"the contract {verdict}")
+    for line in summary(run, exitstatus):
+        terminalreporter.write_line(line)

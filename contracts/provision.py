@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Final
 
@@ -91,6 +92,17 @@ tokens:
     org: "{APP_ORG}"
     memberships: [{{scope: org, id: "{APP_ORG}", roles: [ORG_OWNER_VIEWER]}}]
 """
+
+
+SERVER_EXTRA_HINT: Final = (
+    "without a URL the suite starts the mock, which this install lacks: pip install "
+    "'zitadel-secret-mock[server]', or name a target (URL argument or ZITADEL_CONTRACT_URL)"
+)
+
+
+def mock_installed() -> bool:
+    """Whether ``python -m zitadel_mock serve`` can run here (the [server] extra)."""
+    return all(find_spec(name) is not None for name in ("zitadel_mock", "connexion", "uvicorn"))
 
 
 def free_port() -> int:

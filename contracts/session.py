@@ -14,11 +14,13 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
+import requests
 from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
 
+from zitadel_contract import report
 from zitadel_contract.checks import CHECKS, Ledger, Shape, fingerprint, status_violations
-from zitadel_contract.model import Call, Reply, Violation
+from zitadel_contract.model import NONEXISTENT_PREFIX, Call, Reply, Violation
 from zitadel_contract.provision import Target
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
@@ -50,6 +52,7 @@ class Recorder:
         self.findings: list[Finding] = []
         self.current_test = ""
         self.cases = 0
+        self.on_case: Callable[[], None] | None = None
 
     def add(self, violation: Violation) -> None:
         finding = Finding(
@@ -64,6 +67,8 @@ class Recorder:
     def count_case(self) -> None:
         with self._lock:
             self.cases += 1
+        if self.on_case is not None:
+            self.on_case()
 
     def of(self, test: str) -> list[Finding]:
         with self._lock:
@@ -77,28 +82,28 @@ class Recorder:
         return grouped
 
 
-def format_findings(findings: list[Finding], examples: int = 3, whole: bool = True) -> str:
-    """Findings grouped by check: count, the first few messages, each with its curl line.
-
-    ``whole`` False keeps only the first line of each message, for the closing summary.
-    """
-    grouped: dict[str, list[Finding]] = {}
-    for finding in findings:
-        grouped.setdefault(finding.check, []).append(finding)
+def format_findings(findings: list[Finding], examples: int = 3) -> str:
+    """Findings by root cause (most basic first): each cause with its first few messages and a
+    reproduce line, then the broken checks that likely follow from it."""
     lines = []
-    for check, items in sorted(grouped.items()):
-        lines.append(f"[{check}] {items[0].description}: {len(items)} case(s)")
+    for cause in report.causes(findings):
+        lines.append(f"[{cause.check}] {cause.description}: {cause.cases} case(s)")
         shown: set[str] = set()
-        for item in items:
-            if item.message in shown or len(shown) >= examples:
+        for item in findings:
+            if item.check != cause.check or item.message in shown or len(shown) >= examples:
                 continue
             shown.add(item.message)
             first, *rest = item.message.strip().splitlines() or [""]
             lines.append(f"    - {first}")
-            if whole:
-                lines.extend(f"      {line}" for line in rest if line.strip())
+            lines.extend(f"      {line}" for line in rest if line.strip())
             if item.reproduce:
                 lines.append(f"      reproduce: {item.reproduce}")
+        for check, cases in cause.implies:
+            implied = [f for f in findings if f.check == check]
+            lines.append(
+                f"    likely follows: [{check}] {CHECKS.get(check, 'schemathesis check')}: "
+                f"{cases} case(s), e.g. {implied[0].message.strip().splitlines()[0]}"
+            )
     return "\n".join(lines)
 
 
@@ -116,18 +121,30 @@ class Session:
             Shape(settings.secret_length, settings.secret_alphabet, settings.clock_skew)
         )
         self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        # schemathesis sends its cases with requests: one pool for the run, not one per case.
+        self.schema_http = requests.Session()
         REDACTOR.add(target.token, "token")
         REDACTOR.add(target.no_permission_token, "no-permission-token")
 
     def close(self) -> None:
         self.http.close()
+        self.schema_http.close()
         self.transport.close()
 
     # -- calls -------------------------------------------------------------------------------
 
+    @property
+    def app_id(self) -> str:
+        """The app calls name: the given one, or with ``--no-rotate`` one no ZITADEL has, so
+        that not even a server too lenient to refuse a probe can rotate the given app."""
+        if self.settings.no_rotate:
+            return f"{NONEXISTENT_PREFIX}app"
+        return self.target.app_id
+
     def call_on_app(self, **changes: Any) -> Call:
-        """A call on the given app, in its org, with the given token; ``changes`` alter it."""
-        base = Call(self.target.project_id, self.target.app_id, org_id=self.target.org_id)
+        """A call on the app (see :attr:`app_id`), in its org, with the given token;
+        ``changes`` alter it."""
+        base = Call(self.target.project_id, self.app_id, org_id=self.target.org_id)
         return replace(base, **changes)
 
     def send(self, call: Call) -> Reply:

@@ -110,6 +110,16 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("timeout", "--timeout", "ZITADEL_CONTRACT_TIMEOUT",
            "seconds to wait for each response (default 10)", _non_negative_float, 10.0,
            "SECONDS"),
+    Option("json_report", "--json-report", "ZITADEL_CONTRACT_JSON_REPORT",
+           "write a JSON report here (causes, counts, verdict; secrets redacted)",
+           metavar="PATH"),
+    Option("no_rotate", "--no-rotate", "ZITADEL_CONTRACT_NO_ROTATE",
+           "rotate nothing: run only the checks that cannot succeed in rotating (auth, unknown "
+           "ids, bad input, the schema of errors); needs no acknowledgement", _boolean, False),
+    Option("disposable_app", "--disposable-app", "ZITADEL_CONTRACT_DISPOSABLE_APP",
+           "make a throwaway project and OIDC app in --org-id with ZITADEL's Management API "
+           "(the token must be an ORG_OWNER's), check against it, remove it afterwards; needs "
+           "no acknowledgement", _boolean, False),
     Option("allow_rotation", ACK_FLAG, "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET",
            "required for a target that is not on this machine: the run replaces the app's "
            "client secret, again and again", _boolean, False),
@@ -135,6 +145,9 @@ class Settings:
     secret_length: int = 64
     secret_alphabet: str = "[A-Za-z0-9]"
     timeout: float = 10.0
+    json_report: str | None = None
+    no_rotate: bool = False
+    disposable_app: bool = False
     allow_rotation: bool = False
 
 
@@ -187,6 +200,9 @@ def _check(settings: Settings) -> None:
     parts = urlsplit(settings.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"target {settings.url!r} is not an http:// or https:// URL")
+    if settings.disposable_app:
+        _check_disposable(settings)
+        return
     missing = [
         o.cli for o in OPTIONS if o.name in _REQUIRED_WITH_URL and not getattr(settings, o.name)
     ]
@@ -196,17 +212,44 @@ def _check(settings: Settings) -> None:
             + ", ".join(o.env for o in OPTIONS if o.cli in missing)
             + "): the token and the ids of a disposable OIDC app"
         )
-    if not is_loopback(settings.url) and not settings.allow_rotation:
+    if not is_loopback(settings.url) and not settings.allow_rotation and not settings.no_rotate:
         raise SettingsError(
             f"refusing to verify {settings.url}: it is not on this machine, and the run "
             f"rotates the client secret of app {settings.app_id} (project "
             f"{settings.project_id}) many times, so every client using that secret stops "
             f"working. Point it at a disposable app, then add {ACK_FLAG} (or set "
-            "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET=1)"
+            "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET=1), or check without rotating "
+            "with --no-rotate (docs/operators.md)"
         )
 
 
+def _check_disposable(settings: Settings) -> None:
+    named = [o.cli for o in OPTIONS if o.name in _MADE_BY_DISPOSABLE and getattr(settings, o.name)]
+    if named:
+        raise SettingsError(
+            f"--disposable-app makes its own project and app; leave out {', '.join(named)}"
+        )
+    missing = [
+        o for o in OPTIONS if o.name in ("token", "org_id") and not getattr(settings, o.name)
+    ]
+    if missing:
+        raise SettingsError(
+            f"--disposable-app needs {', '.join(o.cli for o in missing)} (or "
+            + ", ".join(o.env for o in missing)
+            + "): a token of an ORG_OWNER, and the org to make the project in"
+        )
+
+
+_MADE_BY_DISPOSABLE: Final = frozenset({"project_id", "app_id", "client_id"})
 _REQUIRED_WITH_URL: Final = frozenset({"token", "project_id", "app_id"})
 _TARGET_ONLY: Final = frozenset(
-    {"token", "org_id", "project_id", "app_id", "client_id", "no_permission_token"}
+    {
+        "token",
+        "org_id",
+        "project_id",
+        "app_id",
+        "client_id",
+        "no_permission_token",
+        "disposable_app",
+    }
 )

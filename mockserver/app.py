@@ -29,6 +29,9 @@ from zitadel_mock.domain.client_secrets import (
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.service import SecretService
+from zitadel_mock.protocols.connect import ConnectApp
+from zitadel_mock.protocols.connect_grpc import ConnectGrpc
+from zitadel_mock.protocols.connect_wire import is_v2_path
 from zitadel_mock.protocols.connection import RememberConnection
 from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.front import (
@@ -134,7 +137,9 @@ class MockApp(RememberConnection):
 
     1. ``RememberConnection``: the server's way to drop an exchange, for the faults (MockApp
        is this layer, so that it costs no call of its own).
-    2. ``KeepEncodedSlashes``, ``Cors``: ZITADEL's HTTP front.
+    2. ``KeepEncodedSlashes``, then ``ByPath`` for the v2 and v2beta prefixes to ``ConnectApp``
+       (Connect, gRPC and gRPC-web as connect-go serves them, with their own CORS), then
+       ``Cors``: ZITADEL's HTTP front.
     3. ``ByContentType``: gRPC and gRPC-web to ``GrpcApp`` (which goes through the control
        plane's driver itself); everything else is REST:
     4. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
@@ -167,10 +172,21 @@ class MockApp(RememberConnection):
         rest = ByPath(rest, to=build_admin_app(self.control), when=for_admin)
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
         app = Cors(app, settings.cors_origins)
+        # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike, with
+        # rs/cors in front as ZITADEL mounts them (protocols/connect.py).
+        connect = ConnectApp(
+            service, self.control, ConnectGrpc(service, self.control), settings.cors_origins
+        )
+        app = ByPath(app, to=connect, when=for_v2)
         app = KeepEncodedSlashes(app)
         # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
         # own per request.
         super().__init__(app)
+
+
+def for_v2(scope: Scope) -> bool:
+    """The v2 and v2beta service prefixes, whatever the method or Content-Type."""
+    return is_v2_path(scope["path"])
 
 
 def for_admin(scope: Scope) -> bool:

@@ -49,7 +49,7 @@ def test_unknown_project_or_app_gives_not_found(zitadel_contract: Session) -> No
         project = (
             made_up("project", suffix) if which != "app" else zitadel_contract.target.project_id
         )
-        app = made_up("app", suffix) if which != "project" else zitadel_contract.target.app_id
+        app = made_up("app", suffix) if which != "project" else zitadel_contract.app_id
         call = zitadel_contract.call_on_app(project_id=project, app_id=app)
         reply = send(zitadel_contract, call)
         scoped = which != "app" and reply.code == 7 and reply.first_detail_id == SCOPED_DENIAL

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zitadel_contract.model import NONEXISTENT_PREFIX, Reply
+from zitadel_contract.model import NONEXISTENT_PREFIX, Call, Reply
 from zitadel_contract.session import Session
 from zitadel_contract.transports.token_endpoint import METHODS, Method
 
@@ -26,6 +26,8 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=8,
 )
+# Every test here rotates the app's secret; --no-rotate skips them.
+pytestmark = pytest.mark.zitadel_rotates
 FIELD_NAMES = st.text(TEXT, min_size=1, max_size=12).filter(lambda name: name not in ID_FIELDS)
 
 
@@ -49,11 +51,16 @@ EXTRA_FIELDS = st.builds(
 ).filter(bool)
 
 
-def rotated(zitadel_contract: Session, reply: Reply, what: str) -> bool:
+def rotated(zitadel_contract: Session, reply: Reply, what: str, call: Call) -> bool:
+    if reply.ok and reply.rotation is None:
+        problem = (
+            f"{what} on the given app answered {reply.describe()}, but the answer is no "
+            "RegenerateOIDCClientSecretResponse (see the wire-format checks), so nothing rotated"
+        )
+    else:
+        problem = f"{what} on the given app answered {reply.describe()}; expected a new secret"
     return zitadel_contract.expect(
-        "rotation_succeeds",
-        reply.ok and reply.rotation is not None,
-        f"{what} on the given app answered {reply.describe()}",
+        "rotation_succeeds", reply.ok and reply.rotation is not None, problem, call
     )
 
 
@@ -66,7 +73,7 @@ def test_rotations_keep_their_promises_whatever_extra_body_fields_say(
     @given(bodies=st.lists(EXTRA_FIELDS, min_size=1, max_size=3))
     def check(bodies: list[dict[str, object]]) -> None:
         plain = zitadel_contract.call_on_app()
-        if not rotated(zitadel_contract, zitadel_contract.send(plain), "a plain call"):
+        if not rotated(zitadel_contract, zitadel_contract.send(plain), "a plain call", plain):
             return
         for extra in bodies:
             call = zitadel_contract.call_on_app(extra_fields=extra)
@@ -94,11 +101,12 @@ def test_previous_secret_stops_working_and_new_one_works(zitadel_contract: Sessi
     @zitadel_contract.hypothesis(examples=max(2, zitadel_contract.settings.examples // 5))
     @given(method=st.sampled_from(METHODS), made_up=secrets_like)
     def check(method: Method, made_up: str) -> None:
-        before = zitadel_contract.send(zitadel_contract.call_on_app())
-        after = zitadel_contract.send(zitadel_contract.call_on_app())
+        call = zitadel_contract.call_on_app()
+        before = zitadel_contract.send(call)
+        after = zitadel_contract.send(call)
         if not (
-            rotated(zitadel_contract, before, "a call")
-            and rotated(zitadel_contract, after, "a call")
+            rotated(zitadel_contract, before, "a call", call)
+            and rotated(zitadel_contract, after, "a call", call)
         ):
             return
         assert before.rotation is not None

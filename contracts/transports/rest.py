@@ -18,8 +18,13 @@ from urllib.parse import quote
 
 import httpx
 
-from zitadel_contract.checks import HTTP_STATUS_OF_CODE, code_matches_status
+from zitadel_contract.checks import (
+    HTTP_STATUS_OF_CODE,
+    ZITADEL_ID_IN_MESSAGE,
+    code_matches_status,
+)
 from zitadel_contract.model import (
+    ERROR_DETAIL_TYPE,
     OPERATION_PATH,
     Call,
     Credential,
@@ -161,6 +166,15 @@ def _error(status: int, headers: Mapping[str, str], body: bytes, received: datet
                 f"HTTP {expected}"
                 if expected
                 else f"HTTP {status} carries code {code}, which is no error code",
+            )
+        )
+    named = ZITADEL_ID_IN_MESSAGE.search(message)
+    if named is not None and not details and isinstance(document, dict):
+        found.append(
+            Violation(
+                "zitadel_error_carries_error_detail",
+                f"message {message!r} names ZITADEL error {named.group(1)}, but the body has "
+                f"no details carrying its {ERROR_DETAIL_TYPE}",
             )
         )
     if status == 401 and not headers.get("www-authenticate"):

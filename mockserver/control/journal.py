@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
@@ -23,7 +24,10 @@ log = logging.getLogger("zitadel_mock.control.journal")
 
 FLUSH_DELAY: Final = 0.2
 BATCH: Final = 256
-MAX_BUFFER: Final = 50_000  # entries kept while the state is too busy to take them
+# Entries kept for the next batch while the state cannot take them (busy, full disk, lost); older
+# ones are dropped, counted and logged, so a failing disk never piles them up in memory.
+MAX_BUFFER: Final = BATCH
+LOG_EVERY: Final = 10.0  # seconds between two lines about a journal that cannot be written
 REDACTED: Final = "<redacted>"
 SENSITIVE_HEADERS: Final = frozenset({"cookie", "proxy-authorization", "x-api-key"})
 SENSITIVE_PARAMS: Final = ("token", "secret", "password", "key")
@@ -76,6 +80,8 @@ class Journal:
         self.keep = keep
         self._buffer: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self.dropped = 0  # entries never written, since the start
+        self._logged_at = -LOG_EVERY
 
     @property
     def enabled(self) -> bool:
@@ -97,12 +103,24 @@ class Journal:
             return
         try:
             self.store.append_journal(entries, self.keep)
-        except MockError:
+        except MockError as exc:
             with self._lock:
-                self._buffer[:0] = entries[-MAX_BUFFER:]
-            log.warning(
-                "journal: the state is busy; %d entries wait for the next batch", len(entries)
-            )
+                merged = entries + self._buffer  # the newest are kept
+                self._buffer = merged[-MAX_BUFFER:]
+                kept = len(self._buffer)
+                dropped = len(merged) - kept
+                self.dropped += dropped
+            now = time.monotonic()
+            if now - self._logged_at >= LOG_EVERY:  # a failing disk fails every batch
+                self._logged_at = now
+                log.warning(
+                    "journal: the state cannot take entries (%s); %d wait for the next batch,"
+                    " %d dropped now, %d since the start",
+                    exc.row.name,
+                    kept,
+                    dropped,
+                    self.dropped,
+                )
 
     def read(
         self, ns: str, app_id: str | None = None, status: int | None = None, limit: int = 100

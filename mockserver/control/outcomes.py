@@ -57,6 +57,9 @@ FORCIBLE: Final[tuple[Row, ...]] = (
 _BY_KEY: Final[dict[str, Row]] = {
     **{row.name.lower(): row for row in FORCIBLE},
     **{row.zitadel_id.lower(): row for row in FORCIBLE if row.zitadel_id},
+    # v2's own ids (error=COMMAND-Kd92s, error=LIMITS-molsj); codes keep v1's rows, which the
+    # v2 operations translate into their own (operations.generate_client_secret).
+    **{row.zitadel_id.lower(): row for row in errors.V2_ROWS if row.zitadel_id},
 }
 # What a forced row fills its template with: the texts ZITADEL would send in that case.
 # What a forced row says where its text has blanks: the v1 operation's first id rule.

@@ -64,6 +64,7 @@ class Call(NamedTuple):
     outcome: Outcome | None = None
     source: str | None = None  # "prefer" or "queue"
     delay_ms: int = 0
+    api: str = "v1"  # the API version the path belongs to: v1, v2 or v2beta
 
     @property
     def delay_seconds(self) -> float:
@@ -125,6 +126,7 @@ class ControlPlane:
         project_id: str | None = None,
         app_id: str | None = None,
         operation: bool = True,
+        api: str = "v1",
     ) -> Call:
         """Decide what this request gets. Never raises: a refusal is ``Call.error``.
 
@@ -166,6 +168,7 @@ class ControlPlane:
             outcome=outcome,
             source=source if outcome is not None else None,
             delay_ms=outcome.draw_delay_ms(self.rng) if outcome is not None else 0,
+            api=api,
         )
 
     def finish(
@@ -192,6 +195,7 @@ class ControlPlane:
             "time": to_micros(self._clock()),  # formatted when read
             "namespace": call.ns,
             "transport": call.transport,
+            "api": call.api,
             "method": call.method,
             "path": call.path,
             "projectId": call.project_id,

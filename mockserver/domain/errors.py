@@ -139,6 +139,11 @@ BODY_TOO_LARGE = Row(
     "body_too_large", Code.INVALID_ARGUMENT, "request body is larger than {limit} bytes"
 )
 STATE_BUSY = Row("state_busy", Code.UNAVAILABLE, "the mock's state is busy, retry the request")
+STATE_LOST = Row(
+    "state_lost",
+    Code.UNAVAILABLE,
+    "the mock's state file was deleted, replaced or cannot be written; restart the mock",
+)
 INTERNAL = Row("internal", Code.INTERNAL, "internal error in the mock: {reason}")
 
 # Answers for forced codes that ZITADEL's table has no row for (Prefer: code=503, ...). The texts
@@ -245,6 +250,7 @@ CATALOGUE: Final[tuple[Row, ...]] = (
     ROUTE_NOT_FOUND,
     BODY_TOO_LARGE,
     STATE_BUSY,
+    STATE_LOST,
     INTERNAL,
     QUOTA_EXHAUSTED,
     CANCELLED,
@@ -307,3 +313,190 @@ def status_body(error: MockError) -> dict[str, object]:
     if detail is not None:
         body["details"] = [{"@type": ERROR_DETAIL_TYPE, "id": detail[0], "message": detail[1]}]
     return body
+
+
+# -- v2 and v2beta (ZITADEL-v2.md section 4), served by connect-go ----------------------------
+
+# connect-go's code names (code.go) and its connectCodeToHTTP (protocol_connect.go): the one
+# table of Connect code to HTTP status. It equals grpc-gateway's table above, entry by entry.
+CONNECT_CODE: Final[dict[Code, str]] = {
+    Code.CANCELLED: "canceled",
+    Code.UNKNOWN: "unknown",
+    Code.INVALID_ARGUMENT: "invalid_argument",
+    Code.DEADLINE_EXCEEDED: "deadline_exceeded",
+    Code.NOT_FOUND: "not_found",
+    Code.ALREADY_EXISTS: "already_exists",
+    Code.PERMISSION_DENIED: "permission_denied",
+    Code.RESOURCE_EXHAUSTED: "resource_exhausted",
+    Code.FAILED_PRECONDITION: "failed_precondition",
+    Code.ABORTED: "aborted",
+    Code.OUT_OF_RANGE: "out_of_range",
+    Code.UNIMPLEMENTED: "unimplemented",
+    Code.INTERNAL: "internal",
+    Code.UNAVAILABLE: "unavailable",
+    Code.DATA_LOSS: "data_loss",
+    Code.UNAUTHENTICATED: "unauthenticated",
+}
+CONNECT_HTTP_STATUS: Final[dict[Code, int]] = {
+    Code.CANCELLED: 499,
+    Code.UNKNOWN: 500,
+    Code.INVALID_ARGUMENT: 400,
+    Code.DEADLINE_EXCEEDED: 504,
+    Code.NOT_FOUND: 404,
+    Code.ALREADY_EXISTS: 409,
+    Code.PERMISSION_DENIED: 403,
+    Code.RESOURCE_EXHAUSTED: 429,
+    Code.FAILED_PRECONDITION: 400,
+    Code.ABORTED: 409,
+    Code.OUT_OF_RANGE: 400,
+    Code.UNIMPLEMENTED: 501,
+    Code.INTERNAL: 500,
+    Code.UNAVAILABLE: 503,
+    Code.DATA_LOSS: 500,
+    Code.UNAUTHENTICATED: 401,
+}
+
+# Row 9 (protoc-gen-validate), per request message; only the first failure is reported.
+V2_INVALID_ID_LENGTH = Row(
+    "v2_invalid_id_length",
+    Code.INVALID_ARGUMENT,
+    "invalid GenerateClientSecretRequest.{field}: "
+    "value length must be between 1 and 200 runes, inclusive",
+)
+V2BETA_INVALID_ID_LENGTH = Row(
+    "v2beta_invalid_id_length",
+    Code.INVALID_ARGUMENT,
+    "invalid RegenerateClientSecretRequest.{field}: "
+    "value length must be between 1 and 200 runes, inclusive",
+)
+V2BETA_APP_TYPE_REQUIRED = Row(
+    "v2beta_app_type_required",
+    Code.INVALID_ARGUMENT,
+    "invalid RegenerateClientSecretRequest.AppType: value is required",
+)
+# Row 10: v2's ChangeApplicationSecret (unknown, removed or SAML app); v2beta uses COMMAND-2g66f,
+# then COMMAND-Ghrh3 (is_oidc on a non-OIDC app) or COMMAND-aeH4 (is_api on a non-API app).
+V2_APP_NOT_FOUND = Row(
+    "v2_app_not_found",
+    Code.NOT_FOUND,
+    "Application doesn't exist",
+    "COMMAND-Kd92s",
+)
+APP_NOT_API = Row(
+    "app_not_api",
+    Code.INVALID_ARGUMENT,
+    "Application is not type API",
+    "COMMAND-aeH4",
+)
+# Rows 12 and 13: the command's permission check (authz.CheckPermission).
+V2_NO_PERMISSION = Row(
+    "v2_no_permission", Code.PERMISSION_DENIED, "No matching permissions found", "AUTH-AWfge"
+)
+V2_NO_RESOURCE_PERMISSION = Row(
+    "v2_no_resource_permission",
+    Code.PERMISSION_DENIED,
+    "No matching permissions found",
+    "AUTH-Swrgg2",
+)
+# Row 2, reachable only as a forced outcome: the mock has no instance limits.
+INSTANCE_BLOCKED = Row(
+    "instance_blocked",
+    Code.RESOURCE_EXHAUSTED,
+    "Errors.Limits.Instance.Blocked",
+    "LIMITS-molsj",
+)
+# Row 6, reachable only as forced outcomes: tokens the mock's fixtures cannot describe
+# (impersonation tokens, users who must use MFA, apps whose origin is not allowed).
+TOKEN_NOT_FOR_API = Row(
+    "token_not_for_api",
+    Code.PERMISSION_DENIED,
+    "Errors.TokenExchange.Token.NotForAPI",
+    "APP-wai8O",
+)
+MFA_REQUIRED = Row("mfa_required", Code.PERMISSION_DENIED, "mfa required", "AUTHZ-Kl3p0")
+ORIGIN_NOT_ALLOWED = Row(
+    "origin_not_allowed", Code.PERMISSION_DENIED, "Errors.OriginNotAllowed", "AUTH-DZG21"
+)
+
+# connect-go's own rows (T4 to T7 and its limits), before any ZITADEL code; never a detail.
+CONNECT_UNKNOWN_COMPRESSION = Row(
+    "connect_unknown_compression",
+    Code.UNIMPLEMENTED,
+    "unknown compression {encoding}: supported encodings are gzip",
+)
+CONNECT_BAD_VERSION = Row(
+    "connect_bad_version",
+    Code.INVALID_ARGUMENT,
+    'Connect-Protocol-Version must be "1": got {version}',
+)
+CONNECT_BAD_TIMEOUT = Row("connect_bad_timeout", Code.INVALID_ARGUMENT, "parse timeout: {reason}")
+CONNECT_BAD_GRPC_TIMEOUT = Row("connect_bad_grpc_timeout", Code.INVALID_ARGUMENT, "{reason}")
+CONNECT_BAD_MESSAGE = Row(
+    "connect_bad_message", Code.INVALID_ARGUMENT, "unmarshal message: {reason}"
+)
+CONNECT_BAD_COMPRESSION = Row("connect_bad_compression", Code.INVALID_ARGUMENT, "{stage}: {reason}")
+CONNECT_TOO_LARGE = Row(
+    "connect_too_large",
+    Code.RESOURCE_EXHAUSTED,
+    "message is larger than configured max {limit}",
+)
+# connect-go's gRPC and gRPC-web envelopes (envelope.go, connect.go receiveUnaryMessage).
+CONNECT_ZERO_MESSAGES = Row(
+    "connect_zero_messages", Code.UNIMPLEMENTED, "unary request has zero messages"
+)
+CONNECT_MULTIPLE_MESSAGES = Row(
+    "connect_multiple_messages", Code.UNIMPLEMENTED, "unary request has multiple messages"
+)
+CONNECT_INCOMPLETE_ENVELOPE = Row(
+    "connect_incomplete_envelope",
+    Code.INVALID_ARGUMENT,
+    "protocol error: incomplete envelope: unexpected EOF",
+)
+CONNECT_SHORT_ENVELOPE = Row(
+    "connect_short_envelope",
+    Code.INVALID_ARGUMENT,
+    "protocol error: promised {size} bytes in enveloped message, got {got} bytes",
+)
+CONNECT_UNEXPECTED_COMPRESSION = Row(
+    "connect_unexpected_compression",
+    Code.INTERNAL,
+    "protocol error: sent compressed message without compression support",
+)
+CONNECT_MESSAGE_SIZE = Row(
+    "connect_message_size",
+    Code.RESOURCE_EXHAUSTED,
+    "message size {size} is larger than configured max {limit}",
+)
+CONNECT_EXTRA_BYTES = Row(
+    "connect_extra_bytes",
+    Code.INTERNAL,
+    "corrupt response: {count} extra bytes after end of stream",
+)
+
+V2_ROWS: Final[tuple[Row, ...]] = (
+    V2_INVALID_ID_LENGTH,
+    V2BETA_INVALID_ID_LENGTH,
+    V2BETA_APP_TYPE_REQUIRED,
+    V2_APP_NOT_FOUND,
+    APP_NOT_API,
+    V2_NO_PERMISSION,
+    V2_NO_RESOURCE_PERMISSION,
+    INSTANCE_BLOCKED,
+    TOKEN_NOT_FOR_API,
+    MFA_REQUIRED,
+    ORIGIN_NOT_ALLOWED,
+    CONNECT_UNKNOWN_COMPRESSION,
+    CONNECT_BAD_VERSION,
+    CONNECT_BAD_TIMEOUT,
+    CONNECT_BAD_GRPC_TIMEOUT,
+    CONNECT_BAD_MESSAGE,
+    CONNECT_BAD_COMPRESSION,
+    CONNECT_TOO_LARGE,
+    CONNECT_ZERO_MESSAGES,
+    CONNECT_MULTIPLE_MESSAGES,
+    CONNECT_INCOMPLETE_ENVELOPE,
+    CONNECT_SHORT_ENVELOPE,
+    CONNECT_UNEXPECTED_COMPRESSION,
+    CONNECT_MESSAGE_SIZE,
+    CONNECT_EXTRA_BYTES,
+)

@@ -6,10 +6,16 @@ Rows 1 to 7 (see :mod:`zitadel_mock.domain.errors`) are the authorization interc
 Rows 10 and 11 are the command, :meth:`SecretService.rotate`. Which steps an API version takes,
 and in which order, is its operation's (:mod:`zitadel_mock.operations.operation`). Time and
 randomness come in from outside.
+
+v2 and v2beta (:mod:`zitadel_mock.operations.generate_client_secret`) add three steps:
+:meth:`SecretService.authenticate_in_org` (rows 3 to 7 of ZITADEL-v2.md, no permission),
+:meth:`SecretService.check_app_permission` (rows 11 to 13 in the app's own org) and
+:meth:`SecretService.rotate_app` (any app type, the checks inside the transaction).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final, NamedTuple
 
@@ -89,7 +95,13 @@ class SecretService:
         if "" not in contexts and project_id not in contexts:
             raise MockError(errors.NO_PROJECT_PERMISSION)
 
-    def _write_contexts(self, principal: Principal, org_id: str, ns: str) -> set[str]:
+    def _write_contexts(
+        self,
+        principal: Principal,
+        org_id: str,
+        ns: str,
+        no_permission: errors.Row = errors.NO_PERMISSION,
+    ) -> set[str]:
         """The contexts in which the caller holds project.app.write in ``org_id``.
 
         ``""`` stands for a global grant (instance or org membership); a project id for a grant
@@ -111,7 +123,7 @@ class SecretService:
             if ROLES.get(role, False)
         }
         if not contexts:
-            raise MockError(errors.NO_PERMISSION)
+            raise MockError(no_permission)
         return contexts
 
     def rotate(self, caller: Caller, project_id: str, app_id: str, ns: str = "") -> Regenerated:
@@ -128,3 +140,44 @@ class SecretService:
         if app is None or app.type is not AppType.OIDC or app.secret_hash is None:
             return False
         return SecretHash(app.secret_hash).matches(secret)
+
+    # -- the steps v2 and v2beta add (ZITADEL-v2.md section 4) -----------------------------
+
+    def authenticate_in_org(
+        self, authorization: str | None, org_header: str | None, ns: str = ""
+    ) -> Principal:
+        """Rows 3 to 7 of v2: the token, then ``x-zitadel-orgid`` (else the token's org) must
+        name an existing org. No permission is checked here (``authenticated``)."""
+        principal = self.authenticate(authorization, ns)
+        self.acting_org(principal, org_header, ns)
+        return principal
+
+    def check_app_permission(
+        self, principal: Principal, app_org: str, project_id: str, ns: str = ""
+    ) -> None:
+        """Rows 11 to 13: ``project.app.write`` in the app's own org, for its project."""
+        contexts = self._write_contexts(principal, app_org, ns, errors.V2_NO_PERMISSION)
+        if "" not in contexts and project_id not in contexts:
+            raise MockError(errors.V2_NO_RESOURCE_PERMISSION)
+
+    def rotate_app(
+        self,
+        project_id: str,
+        app_id: str,
+        check: Callable[[tuple[AppType, str] | None], None],
+        ns: str = "",
+    ) -> Regenerated:
+        """Rows 10 to 13 through ``check`` (given the app's type and org, or None), then the
+        new secret: generated only once the checks passed, hashed, committed, returned once."""
+        secret: list[str] = []
+
+        def new_hash() -> str:
+            secret.append(self.generator.generate())
+            return SecretHash.of(secret[0]).encoded
+
+        rotation = self.store.rotate_app(
+            project_id, app_id, new_hash, self.clock(), check=check, ns=ns
+        )
+        return Regenerated(
+            secret[0], rotation.sequence, rotation.change_date, rotation.resource_owner
+        )

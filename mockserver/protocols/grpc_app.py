@@ -206,6 +206,13 @@ class GrpcExchange:
         else:
             trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
         extra = list(SUCCESS_HEADER_BYTES) if reply.payload is not None else []
+        if self.status is not None:
+            # A head went out already (a stall whose deadline passed): end the call as grpc-go
+            # does then, with the status after it, never a second head.
+            await self.body(self.encode_body(reply), more=False)
+            if self.wire is Wire.GRPC:
+                await self.send({"type": "http.response.trailers", "headers": trailers})
+            return
         if reply.http_status != 200 or (self.wire is Wire.GRPC and reply.payload is None):
             # Trailers-only: the status travels in the one header block, nothing follows.
             await self.start(reply.http_status, trailers=False, extra=[*extra, *trailers])

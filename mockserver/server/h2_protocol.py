@@ -25,6 +25,7 @@ from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
 from zitadel_mock.server.h2_stream import HOP_BY_HOP, H2Stream, Headers
+from zitadel_mock.server.limits import Slot, limit_log, port_state
 
 MAX_CONCURRENT_STREAMS: Final = 256
 REQUEST_PSEUDO_HEADERS: Final = frozenset({b":method", b":path", b":scheme", b":authority"})
@@ -64,6 +65,9 @@ class H2Protocol(asyncio.Protocol):
         self.server_state = server_state
         self.app_state = app_state
         self.loop = _loop or asyncio.get_event_loop()
+        self.port = port_state(config)
+        self.limits = limits = self.port.limits
+        self.slot: Slot | None = None  # handed over by the sniffing protocol
         self.log_access = config.access_log and access_log.hasHandlers()
         # h2's own header validation turns any malformed header (even a value with white space
         # at an end, which grpcio sends as given) into a connection error that ends every stream.
@@ -83,9 +87,15 @@ class H2Protocol(asyncio.Protocol):
             initial_values={
                 h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: MAX_CONCURRENT_STREAMS,
                 h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
-                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: 65536,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_header_list_size,
+                h2.settings.SettingCodes.HEADER_TABLE_SIZE: limits.header_table_size,
             },
         )
+        # In force at once, not only once the peer acknowledged our SETTINGS (h2 waits for that):
+        # a header block past them is a connection error (GOAWAY ENHANCE_YOUR_CALM or
+        # COMPRESSION_ERROR), as HPACK state past a refused block cannot be trusted.
+        self.conn.decoder.max_header_list_size = limits.max_header_list_size
+        self.conn.decoder.max_allowed_table_size = limits.header_table_size
         self.streams: dict[int, H2Stream] = {}
         self.transport: asyncio.Transport | None = None
         self.closing = False  # a GOAWAY went one way or the other: no new streams
@@ -94,6 +104,10 @@ class H2Protocol(asyncio.Protocol):
         self.flush_scheduled = False
         self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
+        self.unanswered_control = 0  # PING and SETTINGS answered while the peer reads nothing
+        self.calmed = False
+        self.discarded = 0
+        self.idle_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
@@ -105,10 +119,15 @@ class H2Protocol(asyncio.Protocol):
         self.conn.initiate_connection()
         self.conn.increment_flow_control_window(CONNECTION_WINDOW - DEFAULT_WINDOW)
         self.flush()
+        self.arm_idle_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
         self.closing = True
+        self.cancel_idle_timer()
+        if self.slot is not None:
+            self.slot.release()
+            self.slot = None
         for stream in self.streams.values():
             stream.cancel()
         self.writable.set()
@@ -118,19 +137,80 @@ class H2Protocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.writable.set()
+        self.unanswered_control = 0
 
     def data_received(self, data: bytes) -> None:
+        if self.calmed:  # dropped; past max_output_buffer of it, not even read
+            self.discarded += len(data)
+            if self.discarded > self.limits.max_output_buffer and self.transport is not None:
+                self.transport.pause_reading()
+            return
         try:
             events = self.conn.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
             # h2 has queued a GOAWAY naming the error; send it and hang up.
-            log.debug("HTTP/2 protocol error from %s: %s", self.client, exc)
+            if isinstance(exc, h2.exceptions.DenialOfServiceError):
+                limit_log.hit("max_header_list_size", "HTTP/2 peer %s: %s", self.client, exc)
+            else:
+                log.debug("HTTP/2 protocol error from %s: %s", self.client, exc)
             self.flush()
             self.close()
             return
         for event in events:
             self.handle(event)
+        if not self.writable.is_set():
+            self.unanswered_control += sum(
+                isinstance(e, h2.events.PingReceived | h2.events.RemoteSettingsChanged)
+                for e in events
+            )
+            if self.unanswered_control > self.limits.max_queued_control_frames:
+                self.calm("max_queued_control_frames")
+                return
         self.flush()
+
+    def calm(self, limit: str) -> None:
+        """GOAWAY ENHANCE_YOUR_CALM for a peer that makes us answer more than it reads.
+
+        Nothing more is answered, our side is shut after the GOAWAY, and the connection is
+        dropped after ``header_timeout``. What the peer sends meanwhile is read and dropped, up
+        to ``max_output_buffer`` (a close with unread input makes the kernel send RST, which
+        can lose the GOAWAY), then no longer read."""
+        if self.calmed:
+            return
+        self.calmed = self.closing = True
+        limit_log.hit(limit, "HTTP/2 peer %s reads nothing; GOAWAY ENHANCE_YOUR_CALM", self.client)
+        with contextlib.suppress(h2.exceptions.ProtocolError):
+            self.conn.close_connection(ErrorCodes.ENHANCE_YOUR_CALM)
+        for stream in self.streams.values():
+            stream.cancel()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        data = self.conn.data_to_send()
+        if data:
+            transport.write(data)
+        if transport.can_write_eof():
+            transport.write_eof()
+        self.loop.call_later(self.limits.header_timeout, transport.abort)
+
+    # -- the idle timer -----------------------------------------------------------------------
+
+    def arm_idle_timer(self) -> None:
+        self.cancel_idle_timer()
+        self.idle_timer = self.loop.call_later(self.limits.h2_idle_timeout, self.idle_timed_out)
+
+    def cancel_idle_timer(self) -> None:
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+
+    def idle_timed_out(self) -> None:
+        """No stream for ``h2_idle_timeout``: GOAWAY NO_ERROR and hang up (as Go's IdleTimeout)."""
+        self.idle_timer = None
+        if self.streams or self.transport is None or self.transport.is_closing():
+            return
+        log.debug("HTTP/2 connection from %s idle; closing", self.client)
+        self.shutdown()
 
     def handle(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.RequestReceived):
@@ -138,7 +218,12 @@ class H2Protocol(asyncio.Protocol):
         elif isinstance(event, h2.events.DataReceived):
             stream = self.streams.get(event.stream_id)
             flow = event.flow_controlled_length or 0
-            if stream is None or stream.reset or stream.response_complete:
+            if (
+                stream is None
+                or stream.reset
+                or stream.response_complete
+                or self.over_budget(stream, len(event.data or b""))
+            ):
                 self.acknowledge(event.stream_id, flow)
             else:
                 stream.feed(event.data or b"", flow)
@@ -172,6 +257,11 @@ class H2Protocol(asyncio.Protocol):
     # -- streams ----------------------------------------------------------------------------
 
     def start_stream(self, stream_id: int, headers: Headers) -> None:
+        if len(headers) > self.limits.max_header_count + len(REQUEST_PSEUDO_HEADERS):
+            limit_log.hit("max_header_count", "HTTP/2 request from %s refused 431", self.client)
+            self.conn.send_headers(stream_id, [(b":status", b"431")], end_stream=True)
+            self.reset_stream(stream_id, ErrorCodes.NO_ERROR)
+            return
         scope = self.scope(headers)
         if self.closing or scope is None:
             code = ErrorCodes.REFUSED_STREAM if self.closing else ErrorCodes.PROTOCOL_ERROR
@@ -179,6 +269,7 @@ class H2Protocol(asyncio.Protocol):
             return
         stream = H2Stream(self, stream_id, scope)
         self.streams[stream_id] = stream
+        self.cancel_idle_timer()
         task = self.loop.create_task(self.run(stream))
         self.server_state.tasks.add(task)
         task.add_done_callback(self.server_state.tasks.discard)
@@ -244,8 +335,58 @@ class H2Protocol(asyncio.Protocol):
         stream.response_complete = True
         self.flush()
 
+    def over_budget(self, stream: H2Stream, size: int) -> bool:
+        """Count ``size`` more request bytes for ``stream``; past ``max_stream_buffer`` or the
+        process's ``max_total_buffer``, refuse the stream instead and return True."""
+        limits, port = self.limits, self.port
+        if stream.buffered + size > limits.max_stream_buffer:
+            limit = "max_stream_buffer"
+        elif port.buffered + size > limits.max_total_buffer:
+            limit = "max_total_buffer"
+        else:
+            stream.buffered += size
+            port.buffered += size
+            return False
+        limit_log.hit(
+            limit, "HTTP/2 stream from %s refused (%d bytes held)", self.client, port.buffered
+        )
+        self.refuse(stream)
+        return True
+
+    def refuse(self, stream: H2Stream) -> None:
+        """Give up a stream whose request is too large to hold: RESOURCE_EXHAUSTED (gRPC) or 413
+        if nothing was answered yet, then RST_STREAM(NO_ERROR) to stop the upload (RFC 9113
+        8.1); RST_STREAM(ENHANCE_YOUR_CALM), which gRPC reads as RESOURCE_EXHAUSTED, if the
+        answer had begun. The app sees a disconnect."""
+        if not stream.headers_sent:
+            content_type = next(
+                (v for n, v in stream.scope["headers"] if n == b"content-type"), b""
+            )
+            if content_type.startswith(b"application/grpc"):
+                headers = [
+                    (b":status", b"200"),
+                    (b"content-type", content_type),
+                    (b"grpc-status", b"8"),
+                    (b"grpc-message", b"request larger than the mock buffers"),
+                ]
+                stream.status = 200
+            else:
+                headers = [(b":status", b"413")]
+                stream.status = 413
+            stream.headers_sent = True
+            self.conn.send_headers(stream.id, headers, end_stream=True)
+            self.reset_stream(stream.id, ErrorCodes.NO_ERROR)
+        else:
+            self.reset_stream(stream.id, ErrorCodes.ENHANCE_YOUR_CALM)
+        self.acknowledge(stream.id, stream.unread_flow())
+        stream.cancel()
+        stream.response_complete = True
+        self.flush()
+
     def finish(self, stream: H2Stream) -> None:
         self.streams.pop(stream.id, None)
+        self.port.buffered -= stream.buffered
+        stream.buffered = 0
         self.acknowledge(stream.id, stream.unread_flow())
         if stream.response_complete and not stream.request_complete and not stream.reset:
             self.reset_stream(stream.id, ErrorCodes.NO_ERROR)  # the answer is out; stop uploading
@@ -261,6 +402,8 @@ class H2Protocol(asyncio.Protocol):
             )
         if self.closing and not self.streams:
             self.close()
+        elif not self.streams:
+            self.arm_idle_timer()
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -328,11 +471,20 @@ class H2Protocol(asyncio.Protocol):
     def write_out(self) -> None:
         self.flush_scheduled = False
         data = self.conn.data_to_send()
+        if self.calmed:
+            return  # the GOAWAY went out last; nothing follows it
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+            if (
+                not self.calmed
+                and self.transport.get_write_buffer_size() > self.limits.max_output_buffer
+            ):
+                self.calm("max_output_buffer")
 
     def close(self) -> None:
         """Hang up after what is queued (a GOAWAY, the last answers) has been written."""
+        if self.calmed:
+            return  # calm() hangs up
         if self.transport is not None and not self.transport.is_closing():
             self.write_out()
             self.transport.close()

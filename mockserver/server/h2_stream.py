@@ -41,6 +41,7 @@ class H2Stream:
         self.id = stream_id
         self.scope = scope
         self.chunks: deque[tuple[bytes, int]] = deque()
+        self.buffered = 0  # request bytes counted against the limits until the stream is done
         self.request_complete = False
         self.body_delivered = False
         self.reset = False  # reset by the peer, or the connection is gone

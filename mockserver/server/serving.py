@@ -2,27 +2,95 @@
 
 HTTP/1.1 (REST, gRPC-web) goes to uvicorn's httptools protocol, cleartext HTTP/2 (native gRPC)
 to our own (:mod:`zitadel_mock.server.sniff`, :mod:`zitadel_mock.server.h2_protocol`), both on the
-one port.
+one port. The port's limits (:class:`~zitadel_mock.server.limits.ServerLimits`) come from the
+environment unless given.
+
+Workers die with their supervisor, even when it is killed with SIGKILL: each asks the kernel for
+SIGTERM when its parent goes (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread watches the
+parent's pid), so no orphan keeps the port and the next start can bind it.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
+import signal
 import socket
+import sys
+import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from zitadel_mock.server.limits import ServerLimits
 from zitadel_mock.server.sniff import SniffingProtocol
+
+PR_SET_PDEATHSIG: Final = 1
+# The state file the workers share, as the app's settings name it, and the pin zitadel_mock.state
+# reads: the file's device and inode as the supervisor saw it, so that no worker (a restarted one
+# included) opens a file put at that path later as if it were the same state.
+STATE_ENV: Final = "ZITADEL_MOCK_STATE"
+PIN_ENV: Final = "ZITADEL_MOCK_STATE_PIN"
+PARENT_POLL: Final = 1.0  # seconds, where the kernel cannot watch the parent for us
+
+log = logging.getLogger("uvicorn.error")
+
+
+class MockConfig(uvicorn.Config):
+    """uvicorn's config with the port's limits; in a worker, it ties the worker to its parent.
+
+    uvicorn calls :meth:`configure_logging` first thing in each worker process, before serving.
+    """
+
+    def __init__(self, app: Any, *, limits: ServerLimits, **kwargs: Any) -> None:
+        self.mock_limits = limits
+        self.supervisor_pid = os.getpid()
+        super().__init__(app, **kwargs)  # calls configure_logging
+
+    def configure_logging(self) -> None:
+        super().configure_logging()
+        if os.getpid() != self.supervisor_pid:
+            die_with_parent(self.supervisor_pid)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Get SIGTERM when the process ``parent_pid`` ends (at once if it already has)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:  # it went before the request above took effect
+        log.warning("worker %d: the supervisor is gone; exiting", os.getpid())
+        os._exit(1)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL)
+    log.warning("worker %d: the supervisor is gone; stopping", os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _config(
-    app: Any, host: str, port: int, log_level: str, access_log: bool, **extra: Any
-) -> uvicorn.Config:
-    return uvicorn.Config(
+    app: Any,
+    host: str,
+    port: int,
+    log_level: str,
+    access_log: bool,
+    *,
+    limits: ServerLimits | None = None,
+    **extra: Any,
+) -> MockConfig:
+    limits = ServerLimits.from_env() if limits is None else limits
+    return MockConfig(
         app,
+        limits=limits,
         host=host,
         port=port,
         http=SniffingProtocol,
@@ -32,6 +100,7 @@ def _config(
         lifespan="on",
         server_header=False,
         proxy_headers=False,  # no X-Forwarded-* rewriting: nothing here reads client addresses
+        timeout_keep_alive=limits.keep_alive_timeout,
         **extra,
     )
 
@@ -88,10 +157,11 @@ def serve(
     sock: socket.socket | None = None,
     log_config: dict[str, Any] | None = None,
     stop: StopRequest | None = None,
+    limits: ServerLimits | None = None,
 ) -> None:
     """Serve ``app`` in this process until interrupted (on ``sock`` when given)."""
     extra = {} if log_config is None else {"log_config": log_config}
-    server = uvicorn.Server(_config(app, host, port, log_level, access_log, **extra))
+    server = uvicorn.Server(_config(app, host, port, log_level, access_log, limits=limits, **extra))
     if stop is not None:
         stop.attach(lambda: setattr(server, "should_exit", True))
     server.run(sockets=None if sock is None else [sock])
@@ -109,17 +179,25 @@ def serve_workers(
     sock: socket.socket | None = None,
     log_config: dict[str, Any] | None = None,
     stop: StopRequest | None = None,
+    limits: ServerLimits | None = None,
 ) -> None:
     """Serve ``workers`` processes on one port; each calls ``factory`` (``module:function``) to
     build its app, with ``env`` in its environment."""
     os.environ.update(env)
     extra = {} if log_config is None else {"log_config": log_config}
+    pinned: int | None = None
+    if state := env.get(STATE_ENV):
+        # Held open while the workers run, so that the inode cannot be reused by a new file.
+        pinned = os.open(state, os.O_RDONLY)  # the supervisor created it before
+        st = os.fstat(pinned)
+        os.environ[PIN_ENV] = f"{st.st_dev}:{st.st_ino}:{os.path.abspath(state)}"
     config = _config(
         factory,
         host,
         port,
         log_level,
         access_log,
+        limits=limits,
         factory=True,
         workers=workers,
         **extra,
@@ -132,3 +210,5 @@ def serve_workers(
         supervisor.run()
     finally:
         sock.close()
+        if pinned is not None:
+            os.close(pinned)

@@ -1,16 +1,20 @@
 """The mock's state in SQLite: in memory by default, or a file shared by several workers.
 
 One connection per process, behind one lock. Every rotation is one ``BEGIN IMMEDIATE`` transaction
-that checks the app (rows 10 and 11), bumps the project's sequence and stores the new secret hash,
-so no two rotations ever share a sequence and none is half-written.
+that checks the app (v1's rows 10 and 11; for v2, :meth:`Store.rotate_app` runs the operation's
+checks inside it), bumps the project's sequence and stores the new secret hash, so no two
+rotations ever share a sequence, whatever API made them, and none is half-written.
 
 Every table carries a namespace column; the default namespace is ``""``.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,6 +39,15 @@ T = TypeVar("T")
 SCHEMA_VERSION: Final = 1
 BUSY_TIMEOUT_MS: Final = 1000
 APPLICATION_ID: Final = 0x5A4D4F43  # "ZMOC": marks a file as this mock's state
+# ``dev:ino:path`` of the state file as the supervisor opened it, set by
+# zitadel_mock.server.serving.serve_workers for its workers: a worker never opens another file
+# at that path (one deleted or replaced since), which would be a second truth.
+PIN_ENV: Final = "ZITADEL_MOCK_STATE_PIN"
+IDENTITY_CHECK_EVERY: Final = (
+    0.25  # seconds between two checks on the read path; every write checks
+)
+
+log = logging.getLogger("zitadel_mock.state")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS orgs (
@@ -57,7 +70,24 @@ CREATE TABLE IF NOT EXISTS tokens (
 
 
 class StateFileError(RuntimeError):
-    """A state file that cannot be used: corrupt, foreign, or from a newer schema."""
+    """A state file that cannot be used: corrupt, foreign, from a newer schema, or not the file
+    the other workers use."""
+
+
+def file_identity(path: str) -> tuple[int, int]:
+    """(device, inode) of ``path``; OSError if it is gone."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def pinned_identity(path: str) -> tuple[int, int] | None:
+    """The identity :data:`PIN_ENV` gives ``path``, if it names that path."""
+    pin = os.environ.get(PIN_ENV, "")
+    dev, _, rest = pin.partition(":")
+    ino, _, pinned_path = rest.partition(":")
+    if not pinned_path or os.path.abspath(pinned_path) != os.path.abspath(path):
+        return None
+    return int(dev), int(ino)
 
 
 class Rotation(NamedTuple):  # a tuple, not a frozen dataclass: made on every rotation
@@ -71,25 +101,36 @@ class Rotation(NamedTuple):  # a tuple, not a frozen dataclass: made on every ro
 class Write:
     """A write transaction on ``db`` as a context manager: ``BEGIN IMMEDIATE``, then ``COMMIT``,
     or ``ROLLBACK`` if the block (or the commit) fails; SQLite's failures become STATE_BUSY.
-    Under ``lock`` if given; ``after`` runs once it ends, however it ends, before the lock is
-    released. A class, not a generator: it runs on every rotation, and two generator-based
-    context managers cost about 2 µs there."""
+    Under ``lock`` if given; ``before`` runs under the lock before the transaction begins (what
+    it raises is raised, nothing else runs); ``after`` runs once the transaction ends, however
+    it ends, before the lock is released. A class, not a generator: it runs on every rotation,
+    and two generator-based context managers cost about 2 µs there."""
 
-    __slots__ = ("_after", "_db", "_lock")
+    __slots__ = ("_after", "_before", "_db", "_lock")
 
     def __init__(
         self,
         db: sqlite3.Connection,
         lock: threading.RLock | None = None,
         after: Callable[[], None] | None = None,
+        *,
+        before: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._lock = lock
         self._after = after
+        self._before = before
 
     def __enter__(self) -> sqlite3.Connection:
         if self._lock is not None:
             self._lock.acquire()
+        if self._before is not None:
+            try:
+                self._before()
+            except BaseException:
+                if self._lock is not None:
+                    self._lock.release()
+                raise
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except BaseException as exc:
@@ -153,7 +194,92 @@ class Store:
         self._busy_timeout_ms = busy_timeout_ms
         self._lock = threading.RLock()
         self._cache = ReadCache(shared=self.path is not None)
+        self._lost: str | None = None  # why this store no longer answers (sticky)
+        self._identity: tuple[int, int] | None = None
+        self._checked_at = 0.0
+        self._read_only = False
+        if self.path is not None:
+            self._refuse_a_second_truth(self.path)
         self._db = self._open()
+        if self.path is not None:
+            try:
+                self._identity = file_identity(self.path)
+            except OSError as exc:
+                self._db.close()
+                raise StateFileError(f"the state file {self.path} went away: {exc}") from None
+
+    @staticmethod
+    def _refuse_a_second_truth(path: str) -> None:
+        pinned = pinned_identity(path)
+        if pinned is None:
+            return
+        try:
+            current: tuple[int, int] | None = file_identity(path)
+        except OSError:
+            current = None
+        if current != pinned:
+            what = "was deleted" if current is None else "was replaced"
+            raise StateFileError(
+                f"the state file {path} {what} since the mock started; not opening a second state"
+            )
+
+    # -- one truth or none -----------------------------------------------------------------
+
+    def check_file(self, force: bool = True) -> None:
+        """Raise STATE_LOST if the state file was deleted or replaced since it was opened (then
+        for good, logged once). Without ``force`` it checks at most every
+        :data:`IDENTITY_CHECK_EVERY` seconds."""
+        if self._lost is not None:
+            raise MockError(errors.STATE_LOST)
+        if self._identity is None or self.path is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._checked_at < IDENTITY_CHECK_EVERY:
+            return
+        self._checked_at = now
+        try:
+            same = file_identity(self.path) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            self.lose(f"the state file {self.path} was deleted or replaced while serving")
+
+    def lose(self, reason: str) -> None:
+        """Stop answering from this state for good: every call is STATE_LOST from now on."""
+        if self._lost is None:
+            self._lost = reason
+            log.error("%s; every request is answered UNAVAILABLE until a restart", reason)
+        raise MockError(errors.STATE_LOST)
+
+    @property
+    def lost(self) -> str | None:
+        return self._lost
+
+    def check_writable(self) -> None:
+        """Raise STATE_LOST (logged once per spell) while the state file or its WAL files are
+        read-only or immutable: a write would fail part-way, or fault on the mapped WAL index
+        (SIGBUS), instead of being refused. Cleared once they are writable again."""
+        if self.path is None:
+            return
+        blocked = [
+            name
+            for name in (self.path, self.path + "-wal", self.path + "-shm")
+            if not os.access(name, os.W_OK) and os.path.exists(name)
+        ]
+        if not blocked:
+            if self._read_only:
+                self._read_only = False
+                log.warning("the state file %s is writable again", self.path)
+            return
+        if not self._read_only:
+            self._read_only = True
+            log.error(
+                "the state file %s is read-only or immutable (%s); changes are answered"
+                " UNAVAILABLE",
+                self.path,
+                ", ".join(blocked),
+            )
+        raise MockError(errors.STATE_LOST)
 
     def _open(self) -> sqlite3.Connection:
         target = self.path if self.path is not None else ":memory:"
@@ -161,8 +287,12 @@ class Store:
             db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StateFileError(f"cannot open the state file {target}: {exc}") from None
+        if self.path is not None and os.path.exists(target) and not os.access(target, os.W_OK):
+            db.close()
+            raise StateFileError(f"{target} is read-only or immutable; the mock must write it")
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            db.execute("PRAGMA mmap_size = 0")  # no mapped pages of the file: I/O errors, no SIGBUS
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
@@ -206,12 +336,22 @@ class Store:
     def transaction(self, keeps_cache: bool = False) -> Write:
         """One write transaction under the process lock. ``keeps_cache``: the caller changes
         nothing that :meth:`cached` reads may hold (see :mod:`zitadel_mock.state.readcache`)."""
-        return Write(self._db, self._lock, None if keeps_cache else self._cache.mark_stale)
+        return Write(
+            self._db,
+            self._lock,
+            None if keeps_cache else self._cache.mark_stale,
+            before=self._check_before_write,
+        )
+
+    def _check_before_write(self) -> None:
+        self.check_file()
+        self.check_writable()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """The connection for reads, under the process lock; database failures are STATE_BUSY."""
         with self._lock:
+            self.check_file(force=False)
             try:
                 yield self._db
             except sqlite3.Error as exc:
@@ -220,6 +360,7 @@ class Store:
     def cached(self, key: Hashable, read: Callable[[sqlite3.Connection], T]) -> T:
         """``read(db)``, or what it returned before if the cached state has not changed since."""
         with self._lock:  # as read(), without a context manager: this runs on every request
+            self.check_file(force=False)
             try:
                 return self._cache.get(self._db, key, lambda: read(self._db))
             except sqlite3.Error as exc:
@@ -342,3 +483,42 @@ class Store:
                 "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
             )
         return Rotation(sequence + 1, from_micros(micros), org_id)
+
+    # -- the v2 rotation (ZITADEL-v2.md section 4) -----------------------------------------
+
+    def rotate_app(
+        self,
+        project_id: str,
+        app_id: str,
+        new_hash: Callable[[], str],
+        now: datetime,
+        *,
+        check: Callable[[tuple[AppType, str] | None], None],
+        ns: str = "",
+    ) -> Rotation:
+        """Look the app up in any org, let ``check`` refuse it, then store ``new_hash()`` and
+        bump the project's sequence, all in one transaction.
+
+        ``check`` gets the app's type and owning org (None when the app or its project is
+        unknown) and raises to refuse; nothing is written then. No type check of its own: v2's
+        command has none.
+        """
+        with self.transaction(keeps_cache=True) as db:
+            row = db.execute(
+                "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a JOIN projects p"
+                " ON p.ns = a.ns AND p.id = a.project_id"
+                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
+                (ns, app_id, project_id),
+            ).fetchone()
+            check((AppType(row[0]), str(row[1])) if row else None)
+            assert row is not None  # check refuses an unknown app
+            _, org_id, sequence, changed_us = row
+            micros = max(to_micros(now), changed_us + 1)
+            db.execute(
+                "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
+                (sequence + 1, micros, ns, project_id),
+            )
+            db.execute(
+                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (new_hash(), ns, app_id)
+            )
+        return Rotation(sequence + 1, from_micros(micros), str(org_id))

@@ -100,6 +100,6 @@ def test_the_plugin_takes_grpc_web_from_its_variable_and_checks_a_mock_of_its_ow
 
 def test_verify_refuses_a_transport_it_does_not_know() -> None:
     result = run([*VERIFY, "--transport", "carrier-pigeon", "--examples", "1"])
-    assert result.returncode == 4
-    assert "unknown transport 'carrier-pigeon'" in result.stderr
-    assert "grpc-web" in result.stderr  # the known ones are listed
+    assert result.returncode == 2  # a usage error, before anything is sent
+    assert "unknown transport 'carrier-pigeon'" in result.stdout
+    assert "grpc-web" in result.stdout  # the known ones are listed

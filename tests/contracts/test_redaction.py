@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from zitadel_contract.redaction import Redactor
+import json
+from pathlib import Path
+
+from zitadel_contract import report
+from zitadel_contract.model import Violation
+from zitadel_contract.redaction import REDACTOR, Redactor
+from zitadel_contract.settings import Settings
+from zitadel_contract.verdict import Run, write_json
 
 
 def test_a_registered_secret_is_replaced_by_its_label() -> None:
@@ -36,3 +43,20 @@ def test_very_short_values_are_not_registered_so_text_stays_readable() -> None:
     redactor = Redactor()
     redactor.add("ab", "token")
     assert redactor.redact("about") == "about"
+
+
+def test_the_json_report_shows_no_registered_secret(tmp_path: Path) -> None:
+    secret = "Zq0dummySecretValue42"
+    path = tmp_path / "report.json"
+    run = Run({"t"}, settings=Settings(json_report=str(path)))
+    run.notes = (f"a note that quotes {secret}",)
+    run.recorder.current_test = "t"
+    REDACTOR.add(secret, "secret x")
+    try:
+        run.recorder.add(Violation("secret_is_new", f"got {secret}", f"echo {secret}"))
+        write_json(path, run, report.causes(run.recorder.findings))
+    finally:
+        REDACTOR.clear()
+    text = path.read_text()
+    assert secret not in text
+    assert "<redacted:secret x>" in json.loads(text)["preflight"][0]

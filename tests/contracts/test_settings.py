@@ -74,3 +74,13 @@ def test_tokens_stay_out_of_the_settings_repr() -> None:
     settings = resolve({**TARGET, "no_permission_token": "v1ewer"}, environ={})
     assert "t0ken" not in repr(settings)
     assert "v1ewer" not in repr(settings)
+
+
+def test_a_remote_target_needs_no_acknowledgement_when_nothing_rotates() -> None:
+    given = {**TARGET, "url": "https://zitadel.example.invalid", "no_rotate": True}
+    assert resolve(given, environ={}).no_rotate
+
+
+def test_the_refusal_of_a_remote_target_offers_no_rotate() -> None:
+    with pytest.raises(SettingsError, match="--no-rotate"):
+        resolve({**TARGET, "url": "https://zitadel.example.invalid"}, environ={})

@@ -84,6 +84,14 @@ DEFECTS: dict[str, tuple[Wrap, set[str]]] = {
         plain(broken.OwnerIsTheCallersOrg),
         {"resource_owner_is_org_acted_in"},
     ),
+    "ErrorDetails dropped from errors": (
+        plain(broken.DetailsDropped),
+        {"zitadel_error_carries_error_detail"},
+    ),
+    "a secret, and nothing else, for every request": (
+        plain(broken.AlwaysASecret),
+        {"success_body_is_protojson", "rotation_succeeds", "bad_token_gives_unauthenticated"},
+    ),
     "extra body fields refused": (
         plain(broken.ExtraFieldsRefused),
         {"extra_body_fields_ignored"},
@@ -98,6 +106,9 @@ DEFECTS: dict[str, tuple[Wrap, set[str]]] = {
     ),
 }
 NO_DEFECT: Wrap = lambda app, _token, _viewer: app  # noqa: E731
+# Served with the admin's own org the app's org: otherwise the preflight already stops the run
+# (exit 4, "app does not exist ... acting in org"), before the check that names the defect.
+ADMIN_IN_APP_ORG = frozenset({"an ignored x-zitadel-orgid"})
 
 
 @dataclass(frozen=True)
@@ -141,7 +152,14 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ver
     folder = tmp_path_factory.mktemp("teeth")
     wraps = {"no defect": NO_DEFECT, **{name: wrap for name, (wrap, _) in DEFECTS.items()}}
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=4) as pool:
-        deployments = {name: stack.enter_context(broken.serve(w)) for name, w in wraps.items()}
+        deployments = {
+            name: stack.enter_context(
+                broken.serve(w, broken.admin_in_app_org)
+                if name in ADMIN_IN_APP_ORG
+                else broken.serve(w)
+            )
+            for name, w in wraps.items()
+        }
         futures = {
             name: pool.submit(verify, deployment, folder / f"{index}.xml")
             for index, (name, deployment) in enumerate(deployments.items())

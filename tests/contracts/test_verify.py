@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -133,8 +134,8 @@ def test_the_plugin_refuses_a_remote_target_before_any_call() -> None:
             "2",
         ]
     )
-    assert result.returncode == 4  # pytest's usage error: nothing was collected into a call
-    assert "refusing to verify https://zitadel.example.invalid" in result.stderr
+    assert result.returncode == 2  # the contract's code for a refusal, as from verify
+    assert "refusing to verify https://zitadel.example.invalid" in result.stdout
 
 
 def spied_rest(app: ASGIApp) -> tuple[ASGIApp, set[str]]:
@@ -162,7 +163,8 @@ def test_no_secret_the_run_received_appears_in_the_junit_or_the_output(
     spied: Callable[[ASGIApp], tuple[ASGIApp, set[str]]],
     evidence: str,
 ) -> None:
-    """Not the secrets, nor 16 characters of one, nor the tokens."""
+    """Not the secrets, nor 16 characters of one, nor the tokens: in the JUnit, the JSON report
+    and the output."""
     received: list[set[str]] = []
 
     def wrap(app: ASGIApp, _token: str, _viewer: str) -> ASGIApp:
@@ -170,19 +172,23 @@ def test_no_secret_the_run_received_appears_in_the_junit_or_the_output(
         received.append(secrets)
         return outer
 
-    junit = tmp_path / "contract.xml"
+    junit, json_report = tmp_path / "contract.xml", tmp_path / "contract.json"
     with broken.serve(wrap) as deployment:
         result = run(
             [
                 *VERIFY,
                 *deployment.verify_arguments(),
                 *("--transport", transport, "--examples", "3", "--seed", "5"),
-                *("--junit", str(junit)),
+                *("--junit", str(junit), "--json-report", str(json_report)),
             ],
             env=deployment.verify_environment(),
         )
-    reports = junit.read_text() + result.stdout + result.stderr
+    failures = "\n".join(f.text or "" for f in ET.parse(junit).iter("failure"))
+    reports = "\n".join(
+        [junit.read_text(), failures, json_report.read_text(), result.stdout, result.stderr]
+    )
     assert result.returncode == 1, reports
+    assert json.loads(json_report.read_text())["causes"], reports
     assert len(received[0]) > 10
     assert evidence in reports
     pieces = {secret[i : i + 16] for secret in received[0] for i in range(len(secret) - 15)}

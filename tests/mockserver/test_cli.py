@@ -55,7 +55,7 @@ def test_serve_refuses_a_bad_fixture_file_naming_line_and_problem(tmp_path: Path
 def test_check_fixtures_accepts_a_good_file_and_counts_it() -> None:
     result = run_cli("check-fixtures", str(ROOT / "mockserver" / "fixtures" / "demo-fixtures.yaml"))
     assert result.returncode == 0
-    assert "ok (2 orgs, 2 projects, 5 apps, 5 tokens)" in result.stdout
+    assert "ok (2 orgs, 3 projects, 5 apps, 6 tokens)" in result.stdout
 
 
 def test_check_fixtures_refuses_a_missing_file(tmp_path: Path) -> None:

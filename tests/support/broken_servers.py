@@ -302,6 +302,74 @@ class MessageWithoutId(Defect):
         return _with_json(exchange, {**status, "message": status["details"][0]["message"]})
 
 
+class DetailsDropped(Defect):
+    """Errors keep ZITADEL's message '<text> (<id>)' but lose their details (the ErrorDetail)."""
+
+    def response(self, exchange: Exchange) -> tuple[int, Headers, bytes]:
+        status = _json(exchange) if exchange.status >= 400 else None
+        if not isinstance(status, dict) or not status.get("details"):
+            return super().response(exchange)
+        return _with_json(exchange, {k: v for k, v in status.items() if k != "details"})
+
+
+class AlwaysASecret(Defect):
+    """Every request, whatever it asks, gets 200 {"clientSecret": "x"}: no status, no details."""
+
+    def request(
+        self, path: str, headers: Headers, body: bytes
+    ) -> tuple[Headers, bytes] | tuple[int, Headers, bytes]:
+        answer = json.dumps({"clientSecret": "x"}).encode()
+        return 200, [(b"content-type", b"application/json")], answer
+
+
+class ManagementApi:
+    """Not a defect: a stand-in for ZITADEL's AddProject, AddOIDCApp and RemoveProject (the mock
+    does not answer them), in their documented shapes, in front of the mock. The "new" project
+    and app are the fixture's own (PROJECT, APP); every call it answers is kept in ``calls`` as
+    (method, path, body)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.authorization = f"Bearer {token}".encode()
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def answer(self, method: str, path: str, document: dict[str, Any]) -> dict[str, Any] | None:
+        details = {"sequence": "1", "changeDate": "2026-12-01T00:00:00Z", "resourceOwner": APP_ORG}
+        if (method, path) == ("POST", "/management/v1/projects"):
+            return {"id": PROJECT, "details": details}
+        if (method, path) == ("POST", f"/management/v1/projects/{PROJECT}/apps/oidc"):
+            secret = secrets.token_urlsafe(32)
+            return {"appId": APP, "details": details, "clientId": CLIENT_ID, "clientSecret": secret}
+        if (method, path) == ("DELETE", f"/management/v1/projects/{PROJECT}"):
+            return {"details": details}
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].endswith("_generate_client_secret"):
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        if self.answer(method, path, {}) is None:
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        json_type = [(b"content-type", b"application/json")]
+        if dict(scope["headers"]).get(b"authorization") != self.authorization:
+            status = {"code": 16, "message": "Errors.Token.Invalid (AUTH-7fs1e)"}
+            await _answer(send, 401, json_type, json.dumps(status).encode())
+            return
+        document = json.loads(body) if body else {}
+        self.calls.append((method, path, document))
+        answer = self.answer(method, path, document)
+        await _answer(send, 200, json_type, json.dumps(answer).encode())
+
+
 class ExtraFieldsRefused(Defect):
     """A body field other than the ids is refused, against the gateway's rules."""
 
@@ -392,13 +460,26 @@ class Deployment:
         }
 
 
+def admin_in_app_org(document: str) -> str:
+    """The contract's fixtures with the admin token's own org the app's org, so that a call
+    without ``x-zitadel-orgid`` still finds the app."""
+    admin = 'name: contract-admin\n    user: "310000000000001001"\n'
+    moved = document.replace(f'{admin}    org: "{HOME_ORG}"', f'{admin}    org: "{APP_ORG}"')
+    assert moved != document
+    return moved
+
+
 @contextmanager
-def serve(wrap: Callable[[ASGIApp, str, str], ASGIApp]) -> Iterator[Deployment]:
-    """The mock with the contract's fixtures, wrapped by ``wrap(app, token, viewer_token)``."""
+def serve(
+    wrap: Callable[[ASGIApp, str, str], ASGIApp],
+    fixtures_of: Callable[[str], str] = lambda document: document,
+) -> Iterator[Deployment]:
+    """The mock with the contract's fixtures (``fixtures_of`` may change them), wrapped by
+    ``wrap(app, token, viewer_token)``."""
     token, viewer = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as folder:
         fixtures = Path(folder) / "fixtures.yaml"
-        fixtures.write_text(fixture_document(token, viewer))
+        fixtures.write_text(fixtures_of(fixture_document(token, viewer)))
         app = wrap(build_app(Settings(fixtures=fixtures)), token, viewer)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))

@@ -7,9 +7,11 @@ import grpc
 import httpx
 import pytest
 
-from tests.conftest import PORTAL, WEB, LiveServer
+from tests.conftest import PORTAL, WEB, LiveServer, start_server
 from tests.support.control_helpers import admin, fresh_ns, journal, sequence
-from zitadel_proto.client import Outcome, call_grpc, call_grpc_web, metadata
+from tests.support.h2client import H2Client
+from zitadel_proto.client import Outcome, call_grpc, call_grpc_web, metadata, request_bytes
+from zitadel_proto.wire import METHOD_PATH, encode_frame
 
 WIRES = ("grpc", "grpc-web")
 
@@ -148,3 +150,30 @@ def test_grpc_calls_are_journaled_without_secrets_or_tokens(server: LiveServer, 
     text = str(entries)
     assert response.client_secret not in text
     assert "admin-pat" not in text
+
+
+def test_a_stall_past_the_calls_own_deadline_ends_in_trailers_with_deadline_exceeded() -> None:
+    """The server's deadline (grpc-timeout) expires after the stall sent its 200 head: the call
+    ends as grpc-go ends it then, with grpc-status 4 in trailers, not a second head."""
+    live = start_server()
+    client = H2Client(live.port)
+    try:
+        headers = {
+            "content-type": "application/grpc",
+            "te": "trailers",
+            "authorization": "Bearer admin-pat",
+            "x-mock-namespace": fresh_ns(),
+            "prefer": "fault=stall",
+            "grpc-timeout": "200m",
+        }
+        stream_id = client.start(METHOD_PATH, headers)
+        client.send(stream_id, encode_frame(request_bytes(PORTAL, WEB)))
+        answer = client.wait(stream_id, timeout=10)
+    finally:
+        client.close()
+        log = live.stderr()
+        live.stop()
+    assert answer.status == 200
+    assert answer.trailers, answer
+    assert answer.header("grpc-status") == "4"
+    assert "Traceback" not in log, log

@@ -31,6 +31,7 @@ def test_an_entry_holds_what_was_sent_and_what_came_back(server: LiveServer) -> 
     assert {k: entry[k] for k in entry if k not in ("id", "time", "durationMs", "headers")} == {
         "namespace": ns,
         "transport": "rest",
+        "api": "v1",
         "method": "POST",
         "path": rotate_path(PORTAL, "42") + "?trace=yes",
         "projectId": PORTAL,

@@ -1,7 +1,9 @@
-"""ZITADEL's own Node clients rotate the demo app's secret against the mock.
+"""ZITADEL's own Node clients and connect-es rotate the demo app's secret against the mock.
 
 ``@zitadel/node`` (nice-grpc, native gRPC) and ``@zitadel/client`` (Connect, over native gRPC
-and over gRPC-web), installed with npm from ``tests/node/package-lock.json`` into
+and over gRPC-web) on v1; ``@connectrpc/connect-node`` with its Connect (JSON and binary), gRPC
+and gRPC-web transports on v2 and v2beta, its services read from a FileDescriptorSet that
+protoc builds from our protos. Installed with npm from ``tests/node/package-lock.json`` into
 ``build/node-clients`` once, then reused. Skipped where node or npm is not installed.
 """
 
@@ -11,12 +13,14 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import grpc_tools
 import pytest
 
-from tests.conftest import PORTAL, ROOT, WEB, LiveServer
+from tests.conftest import PORTAL, ROOT, SSO, WEB, LiveServer
 
 SOURCE = ROOT / "tests" / "node"
 INSTALL = ROOT / "build" / "node-clients"
@@ -47,8 +51,33 @@ def clients() -> Path:
         if done.returncode != 0:
             pytest.skip(f"npm could not install the ZITADEL clients: {done.stderr[-500:]}")
         stamp.write_text(digest)
-    shutil.copy(SOURCE / "rotate.mjs", INSTALL / "rotate.mjs")
+    for script in ("rotate.mjs", "generate.mjs"):
+        shutil.copy(SOURCE / script, INSTALL / script)
     return INSTALL
+
+
+@pytest.fixture(scope="module")
+def descriptors(clients: Path) -> Path:
+    """The v2 and v2beta services and zitadel.v1.ErrorDetail as one FileDescriptorSet."""
+    out = clients / "v2.binpb"
+    includes = Path(grpc_tools.__file__).parent / "_proto"
+    protos = [f"zitadel_proto/zitadel/{name}.proto" for name in ("application_v2", "app_v2beta")]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{ROOT}",
+            f"-I{includes}",
+            "--include_imports",
+            f"--descriptor_set_out={out}",
+            *protos,
+            "zitadel_proto/zitadel/message.proto",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    return out
 
 
 def run(clients: Path, server: LiveServer, calls: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -88,3 +117,63 @@ def test_every_official_client_sees_zitadels_errors(clients: Path, server: LiveS
     ] * 3 + [(7, "Organisation doesn't exist (AUTH-Bs7Ds)")] * 3
     connect = [o for o in outcomes if o["client"] != "node-grpc"]
     assert {tuple(o["detailTypes"]) for o in connect} == {("zitadel.v1.ErrorDetail",)}
+
+
+CONNECT_ES = ("connect", "connect-proto", "connect-h2", "grpc", "grpc-web")
+
+
+def run_connect_es(
+    clients: Path, descriptors: Path, server: LiveServer, calls: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [str(NODE), "generate.mjs", server.url, str(descriptors), json.dumps(calls)],
+        cwd=clients,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    outcomes: list[dict[str, Any]] = json.loads(done.stdout)
+    return outcomes
+
+
+def v2_call(transport: str, api: str = "v2", **extra: str) -> dict[str, str]:
+    return {
+        "transport": transport,
+        "api": api,
+        "token": "admin-pat",
+        "projectId": PORTAL,
+        "appId": WEB,
+        **extra,
+    }
+
+
+def test_connect_es_rotates_over_every_transport_between_v1_calls(
+    clients: Path, descriptors: Path, fresh_server: LiveServer
+) -> None:
+    (first,) = run(clients, fresh_server, [call("node-grpc")])
+    outcomes = run_connect_es(
+        clients,
+        descriptors,
+        fresh_server,
+        [v2_call(t) for t in CONNECT_ES] + [v2_call("connect", "v2beta")],
+    )
+    (last,) = run(clients, fresh_server, [call("client-grpc-web")])
+    assert [o["code"] for o in outcomes] == [0] * 6, outcomes
+    assert {(o["secretLength"], o["secretAlphanumeric"]) for o in outcomes} == {(64, True)}
+    assert all(o["creationSeconds"] > 0 for o in outcomes)
+    assert int(last["sequence"]) == int(first["sequence"]) + 7
+
+
+def test_connect_es_sees_zitadels_v2_errors_over_every_transport(
+    clients: Path, descriptors: Path, server: LiveServer
+) -> None:
+    calls = [v2_call(t, appId=SSO) for t in CONNECT_ES]
+    calls += [v2_call(t, token="no-such-token") for t in CONNECT_ES]
+    calls += [v2_call(t, "v2beta", appType="isApi") for t in CONNECT_ES]
+    outcomes = run_connect_es(clients, descriptors, server, calls)
+    assert [(o["code"], o["message"], o["detailIds"]) for o in outcomes] == [
+        (5, "Application doesn't exist (COMMAND-Kd92s)", ["COMMAND-Kd92s"])
+    ] * 5 + [(16, "Errors.Token.Invalid (AUTH-7fs1e)", ["AUTH-7fs1e"])] * 5 + [
+        (3, "Application is not type API (COMMAND-aeH4)", ["COMMAND-aeH4"])
+    ] * 5

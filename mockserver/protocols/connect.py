@@ -1,0 +1,386 @@
+"""The v2 and v2beta service paths as connect-go serves them (ZITADEL-v2.md section 2).
+
+:class:`ConnectApp` answers every request under ``/zitadel.application.v2.ApplicationService/``
+and ``/zitadel.app.v2beta.AppService/``, whatever its protocol, in connect-go's order: CORS
+(rs/cors), the exact method path (else ``404 page not found``), ``POST`` (else 405, ``Allow``),
+a Content-Type connect-go accepts (else 415, ``Accept-Post``); then gRPC and gRPC-web go to
+:mod:`zitadel_mock.protocols.connect_grpc`, Connect unary stays here: compression (501),
+``Connect-Protocol-Version`` (400), ``Connect-Timeout-Ms`` (400), the body (400), and the
+operation (:mod:`zitadel_mock.operations.generate_client_secret`) under the control plane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from google.protobuf.message import Message
+from starlette.types import Message as AsgiMessage
+from starlette.types import Receive, Scope, Send
+
+from zitadel_mock.control.outcomes import Fault
+from zitadel_mock.control.plane import Call, ControlPlane
+from zitadel_mock.domain import errors
+from zitadel_mock.domain.errors import CONNECT_HTTP_STATUS, MockError
+from zitadel_mock.operations.generate_client_secret import BY_PATH, SecretOperation, run
+from zitadel_mock.operations.service import Regenerated, SecretService
+from zitadel_mock.protocols.connect_codec import (
+    decode_json,
+    decode_proto,
+    error_json,
+    success_json,
+    success_proto,
+)
+from zitadel_mock.protocols.connect_wire import (
+    ACCEPT_POST,
+    COMMON,
+    CONNECT_TYPES,
+    EXPOSED,
+    GRPC_TYPES,
+    GRPC_WEB_TYPES,
+    NOT_FOUND_BODY,
+    api_of,
+    canonical_type,
+    drain,
+    first_values,
+    gunzip,
+    http_date,
+    negotiate,
+    read_limited,
+    request_id,
+    wait_for_disconnect,
+    within,
+)
+from zitadel_mock.protocols.connection import drop_connection
+
+log = logging.getLogger("zitadel_mock.protocols.connect")
+
+
+class Responder:
+    """Sends one answer and remembers its status, code and message for the journal."""
+
+    def __init__(self, send: Send, cors: list[tuple[bytes, bytes]]) -> None:
+        self.send = send
+        self.cors = cors
+        self.status: int | None = None
+        self.code: int | None = None
+        self.message: str | None = None
+
+    async def raw(
+        self, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, more: bool = False
+    ) -> None:
+        self.status = status
+        start: AsgiMessage = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, *self.cors, (b"content-length", str(len(body)).encode())],
+        }
+        await self.send(start)
+        await self.send({"type": "http.response.body", "body": body, "more_body": more})
+
+    async def error(self, error: MockError) -> None:
+        self.code, self.message = int(error.code), error.message
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"accept-encoding", b"gzip"),
+            *COMMON,
+        ]
+        if error.row not in CONNECT_GO_ROWS:  # connect-go's own errors carry no metadata
+            headers.append((b"x-request-id", request_id()))
+        await self.raw(CONNECT_HTTP_STATUS[error.code], headers, error_json(error))
+
+
+CONNECT_GO_ROWS: Final = frozenset(
+    {
+        errors.CONNECT_UNKNOWN_COMPRESSION,
+        errors.CONNECT_BAD_VERSION,
+        errors.CONNECT_BAD_TIMEOUT,
+        errors.CONNECT_BAD_MESSAGE,
+        errors.CONNECT_BAD_COMPRESSION,
+        errors.CONNECT_TOO_LARGE,
+    }
+)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One Connect request in flight: where it came from and how its answer is written."""
+
+    scope: Scope
+    receive: Receive
+    responder: Responder
+    operation: SecretOperation
+    headers: dict[str, str]
+    content_type: str  # canonical
+    proto: bool = False
+    compress: bool = False
+    deadline: float | None = None  # loop time; Connect-Timeout-Ms
+
+    def expired(self) -> bool:
+        return self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline
+
+
+GrpcHandler = Callable[
+    [Scope, Receive, Send, SecretOperation, list[tuple[bytes, bytes]]], Awaitable[None]
+]
+
+
+class ConnectApp:
+    """ASGI for the v2 prefixes. ``grpc`` answers gRPC and gRPC-web requests on the same paths."""
+
+    def __init__(
+        self,
+        service: SecretService,
+        control: ControlPlane,
+        grpc: GrpcHandler | None = None,
+        cors_origins: tuple[str, ...] = ("*",),
+    ) -> None:
+        self.service = service
+        self.control = control
+        self.grpc = grpc
+        self._any_origin = "*" in cors_origins
+        self._origins = set(cors_origins)
+
+    def _cors(self, headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+        out = [(b"vary", b"Origin")]
+        origin = headers.get("origin")
+        if origin and (self._any_origin or origin in self._origins):
+            out += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"access-control-allow-credentials", b"true"),
+                (b"access-control-expose-headers", EXPOSED),
+            ]
+        return out
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = first_values(scope["headers"])
+        method: str = scope["method"]
+        origin = headers.get("origin")
+        if method == "OPTIONS" and origin and "access-control-request-method" in headers:
+            await self._preflight(origin, headers, send)
+            return
+        operation = BY_PATH.get(scope["path"])
+        content_type = canonical_type(headers.get("content-type", ""))
+        cors = self._cors(headers)
+        if operation is not None and method == "POST" and self.grpc is not None:  # noqa: SIM102
+            if content_type in GRPC_TYPES or content_type in GRPC_WEB_TYPES:
+                await self.grpc(scope, receive, send, operation, cors)
+                return
+        responder = Responder(send, cors)
+        try:
+            if operation is None or method != "POST" or content_type not in CONNECT_TYPES:
+                await self._refuse_early(scope, receive, responder, operation is not None)
+                return
+            proto = content_type == "application/proto"
+            exchange = Exchange(scope, receive, responder, operation, headers, content_type, proto)
+            await self._unary(exchange)
+        except ConnectionResetError:
+            return
+
+    async def _refuse_early(
+        self, scope: Scope, receive: Receive, responder: Responder, known_method: bool
+    ) -> None:
+        """T1 to T3: answered by connect-go (or its mux) before any Connect code runs."""
+        call = self.control.begin(
+            transport="connect",
+            method=scope["method"],
+            path=scope["path"],
+            headers=_pairs(scope),
+            operation=False,
+            api=api_of(scope["path"]),
+        )
+        try:
+            await drain(receive)
+            if call.error is not None:
+                await responder.error(call.error)
+            elif not known_method:
+                await responder.raw(
+                    404,
+                    [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"x-content-type-options", b"nosniff"),
+                    ],
+                    NOT_FOUND_BODY,
+                )
+            elif scope["method"] != "POST":
+                await responder.raw(405, [(b"allow", b"POST")], b"")
+            else:
+                await responder.raw(415, [(b"accept-post", ACCEPT_POST)], b"")
+        finally:
+            self.control.finish(
+                call, status=responder.status, grpc_code=responder.code, message=responder.message
+            )
+
+    async def _unary(self, exchange: Exchange) -> None:
+        """T4 to T7, then the control plane's decision and the operation."""
+        operation, responder = exchange.operation, exchange.responder
+        message: Message | None = None
+        refusal: MockError | None = None
+        try:
+            negotiated = negotiate(exchange.headers)
+            exchange.compress = negotiated.response_gzip
+            if negotiated.timeout is not None:
+                exchange.deadline = asyncio.get_running_loop().time() + negotiated.timeout
+            # As with net/http, reading the body does not watch the deadline.
+            body = await read_limited(exchange.receive)
+            if body and negotiated.request_gzip:
+                body = gunzip(body)
+            decode = decode_proto if exchange.proto else decode_json
+            message = decode(operation, body)
+        except MockError as error:
+            refusal = error
+        fields = operation.fields_of(message) if message is not None else None
+        call = self.control.begin(
+            transport="connect-proto" if exchange.proto else "connect",
+            method="POST",
+            path=exchange.scope["path"],
+            headers=_pairs(exchange.scope),
+            project_id=fields.project_id if fields else None,
+            app_id=fields.application_id if fields else None,
+            operation=message is not None,
+            api=operation.api.value,
+        )
+        note: str | None = None
+        try:
+            if refusal is not None or message is None:
+                await responder.error(refusal or MockError(errors.INTERNAL, reason="no message"))
+            elif call.error is not None:
+                await responder.error(call.error)
+            else:
+                try:
+                    note = await self._decide(call, exchange, message)
+                except TimeoutError:
+                    if responder.status is None:
+                        await responder.error(MockError(errors.DEADLINE_EXCEEDED))
+                    else:  # the deadline fell inside the answer: what was sent stays cut
+                        await drop_connection(exchange.scope)
+        finally:
+            self.control.finish(
+                call,
+                status=responder.status,
+                grpc_code=responder.code,
+                message=note or responder.message,
+            )
+
+    async def _decide(self, call: Call, exchange: Exchange, message: Message) -> str | None:
+        """Delay, then a fault, a forced error or the real call; returns a note for the journal."""
+        if call.delay_ms:
+            async with within(exchange.deadline):
+                await asyncio.sleep(call.delay_seconds)
+        responder, scope, fault = exchange.responder, exchange.scope, call.fault
+        content_type = [(b"content-type", exchange.content_type.encode("latin-1"))]
+        if fault is Fault.CLOSE:
+            await drop_connection(scope)
+            return None
+        if fault is Fault.EMPTY:
+            await responder.raw(200, content_type, b"")
+            return None
+        if fault is Fault.STALL:
+            responder.status = 200
+            await responder.send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*content_type, (b"content-length", b"128"), *responder.cors],
+                }
+            )
+            async with within(exchange.deadline):
+                await wait_for_disconnect(exchange.receive, self.control.settings.max_stall)
+            await drop_connection(scope)
+            return None
+        forced = call.forced_error()
+        if forced is not None:
+            forced = exchange.operation.own_row(forced)
+            if forced.row is errors.METHOD_NOT_ALLOWED:
+                await responder.raw(405, [(b"allow", b"POST")], b"")
+            else:
+                await responder.error(forced)
+            return None
+        try:
+            result = run(
+                self.service,
+                exchange.operation,
+                message,
+                authorization=exchange.headers.get("authorization"),
+                org_header=exchange.headers.get("x-zitadel-orgid"),
+                ns=call.ns,
+                expired=exchange.expired,
+            )
+        except MockError as error:
+            if fault is Fault.LOST:
+                await drop_connection(scope)
+                return f"the call answered {error.http_status}; the response was dropped"
+            await responder.error(error)
+            return None
+        except Exception as exc:
+            log.exception("unexpected failure in a Connect call")
+            await responder.error(MockError(errors.INTERNAL, reason=type(exc).__name__))
+            return None
+        if fault is Fault.LOST:
+            await drop_connection(scope)
+            return "the call answered 200; the response was dropped"
+        headers, body = success(exchange, result)
+        if fault is Fault.TRUNCATE:
+            half = body[: len(body) // 2]
+            responder.status = 200
+            length = (b"content-length", str(len(body)).encode())
+            await responder.send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*headers, *responder.cors, length],
+                }
+            )
+            await responder.send({"type": "http.response.body", "body": half, "more_body": True})
+            await drop_connection(scope)
+            return f"{len(half)} of {len(body)} body bytes sent"
+        await responder.raw(200, headers, body)
+        return None
+
+    async def _preflight(self, origin: str, headers: dict[str, str], send: Send) -> None:
+        """rs/cors: 204 before connect-go; every origin allowed, with credentials."""
+        out = [(b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")]
+        if self._any_origin or origin in self._origins:
+            # rs/cors echoes the requested method and headers as sent. ZITADEL allows a fixed
+            # list of request headers; the mock allows any, so that browsers can send its own
+            # (Prefer, X-Mock-Namespace).
+            out += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (
+                    b"access-control-allow-methods",
+                    headers["access-control-request-method"].encode("latin-1"),
+                ),
+            ]
+            requested = headers.get("access-control-request-headers")
+            if requested:
+                out.append((b"access-control-allow-headers", requested.encode("latin-1")))
+            out.append((b"access-control-allow-credentials", b"true"))
+        await send({"type": "http.response.start", "status": 204, "headers": out})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def success(exchange: Exchange, result: Regenerated) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of a success, as section 3 lists them."""
+    proto = exchange.proto
+    body = success_proto(exchange.operation, result) if proto else success_json(result)
+    headers = [
+        (b"content-type", exchange.content_type.encode("latin-1")),
+        (b"accept-encoding", b"gzip"),
+        (b"cache-control", b"no-store"),
+        (b"pragma", b"no-cache"),
+        (b"expires", http_date()),
+        (b"x-request-id", request_id()),
+        *COMMON,
+    ]
+    if exchange.compress:
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        headers.append((b"content-encoding", b"gzip"))
+    return headers, body
+
+
+def _pairs(scope: Scope) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]

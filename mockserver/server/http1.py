@@ -1,0 +1,172 @@
+"""HTTP/1.1: uvicorn's httptools protocol, with a bounded request head and a head-read timeout.
+
+httptools sets no limit of its own on the request line or the headers, and uvicorn keeps every
+header of a request. Here the request line past ``max_request_line`` is answered 414, the headers
+past ``max_header_bytes`` or ``max_header_count`` 431 (as Go's net/http under ZITADEL answers
+past its MaxHeaderBytes), and a head begun but not finished within ``header_timeout`` closes the
+connection. Idle keep-alive connections close after ``keep_alive_timeout`` (uvicorn's timer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from zitadel_mock.server.limits import Slot, limit_log, port_state
+
+REASONS: Final = {414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
+# After a refusal the rest of the request is read and dropped for a moment (as Go's net/http
+# does before it closes): closing with unread input makes the kernel send RST, and the client
+# may lose the answer. At most this long and this much.
+LINGER: Final = 1.0
+LINGER_BYTES: Final = 16 << 20
+
+
+class HeadTooLargeError(Exception):
+    """Raised from a parser callback: the request head passed a limit."""
+
+    def __init__(self, status: int, limit: str) -> None:
+        super().__init__(limit)
+        self.status = status
+        self.limit = limit
+
+
+class Http1Protocol(HttpToolsProtocol):
+    """HttpToolsProtocol that counts the request head as the parser reports it."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = port_state(config).limits
+        self.slot: Slot | None = None
+        self.in_head = False
+        self.head_raw = 0  # bytes fed while a head is being parsed (httptools buffers a field)
+        self.head_budget = (
+            self.limits.max_request_line
+            + self.limits.max_header_bytes
+            + 4 * self.limits.max_header_count
+            + 4
+        )
+        self.url_bytes = 0
+        self.header_bytes = 0
+        self.header_count = 0
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.refused = False
+        self.discard_left = LINGER_BYTES
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        if self.slot is not None:
+            self.slot.release()
+            self.slot = None
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused:
+            self.discard_left -= len(data)
+            if self.discard_left <= 0:
+                self.transport.close()
+            return
+        self._unset_keepalive_if_required()
+        if self.in_head:
+            self.head_raw += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, HeadTooLargeError):
+                self.refuse(exc.__context__)
+                return
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self.in_head and self.head_raw > self.head_budget:
+            self.refuse(HeadTooLargeError(431, "max_header_bytes"))
+
+    def refuse(self, error: HeadTooLargeError) -> None:
+        """Answer ``error.status`` and close, as a server does that will not read the head."""
+        self._cancel_head_timer()
+        limit_log.hit(
+            error.limit, "refused a request head from %s with %d", self.client, error.status
+        )
+        text = b"%d %s" % (error.status, REASONS[error.status])
+        head = [b"HTTP/1.1 %d %s\r\n" % (error.status, REASONS[error.status])]
+        for name, value in self.server_state.default_headers:
+            head.append(name + b": " + value + b"\r\n")
+        head.append(b"content-type: text/plain; charset=utf-8\r\n")
+        head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(text))
+        self.transport.write(b"".join(head) + text)
+        self.in_head = False
+        self.refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER, self.transport.close)
+        else:
+            self.transport.close()
+
+    # -- parser callbacks ---------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.in_head = True
+        self.head_raw = self.url_bytes = self.header_bytes = self.header_count = 0
+        self._cancel_head_timer()
+        self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+
+    def on_url(self, url: bytes) -> None:
+        self.url_bytes += len(url)
+        if self.url_bytes > self.limits.max_request_line:
+            raise HeadTooLargeError(414, "max_request_line")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_count += 1
+        self.header_bytes += len(name) + len(value)
+        if self.header_count > self.limits.max_header_count:
+            raise HeadTooLargeError(431, "max_header_count")
+        if self.header_bytes > self.limits.max_header_bytes:
+            raise HeadTooLargeError(431, "max_header_bytes")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    # -- the head-read timer ------------------------------------------------------------------
+
+    def _cancel_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if self.in_head and not self.transport.is_closing():
+            limit_log.hit(
+                "header_timeout",
+                "request head from %s not complete within %s s; closing",
+                self.client,
+                self.limits.header_timeout,
+            )
+            self.transport.close()
