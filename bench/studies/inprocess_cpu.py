@@ -15,10 +15,18 @@ Cases: REST success (a rotation of app "web"), REST 401 (no token), REST 404 (un
 (HTTP/2 scope with the trailers extension; h2 itself is not in it) and gRPC-web (binary, over
 HTTP/1.1). Every answer's status (and gRPC status) is checked.
 
-``--against DIR`` runs this script under ``DIR/.venv/bin/python`` and under this interpreter in
-turn, ``--runs`` times each, alternating, and prints both columns: the way to compare a commit
-with another on a loaded machine (``git worktree add DIR COMMIT`` and a venv there). Checkouts
-before issue 10's layout installed the mock as ``mockserver``; the import below takes either.
+``--against DIR`` (once or more) runs this script under ``DIR/.venv/bin/python`` and under this
+interpreter in turn, ``--runs`` times each, alternating, and prints a column for each: the way to
+compare a commit with another on a loaded machine (``git worktree add DIR COMMIT`` and a venv
+there). Checkouts before issue 10's layout installed the mock as ``mockserver``; the import below
+takes either. ``--statistic min`` takes each case's least disturbed round instead of the median,
+for A/B of changes of a microsecond or two.
+
+Issue 15's comparison (ecf596a is the commit before issue 10's layout)::
+
+    git worktree add /tmp/base ecf596a && (cd /tmp/base && python3 -m venv .venv \
+        && .venv/bin/pip install -q -e '.[dev]')
+    .venv/bin/python bench/studies/inprocess_cpu.py --against /tmp/base --runs 5
 """
 
 from __future__ import annotations
@@ -33,7 +41,6 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -200,26 +207,27 @@ async def measure(n: int, rounds: int, only: list[str], statistic: str) -> dict[
     return {name: pick(values) * 1e6 for name, values in per_round.items()}
 
 
-def compare(against: Path, runs: int, argv: list[str]) -> None:
-    """Alternate runs of this script in ``against`` and here; print the medians side by side."""
-    interpreters: dict[str, Callable[[], list[str]]] = {
-        str(against): lambda: [str(against / ".venv/bin/python")],
-        "this checkout": lambda: [sys.executable],
+def compare(others: list[Path], runs: int, argv: list[str]) -> None:
+    """Alternate runs of this script in each of ``others`` and here; print the medians side by
+    side, with the ratio of this checkout to the first of ``others``."""
+    checkouts: dict[str, tuple[str, Path | None]] = {
+        str(other): (str(other / ".venv/bin/python"), other) for other in others
     }
-    results: dict[str, list[dict[str, float]]] = {label: [] for label in interpreters}
+    checkouts["this checkout"] = (sys.executable, None)
+    results: dict[str, list[dict[str, float]]] = {label: [] for label in checkouts}
     for _ in range(runs):
-        for label, python in interpreters.items():
+        for label, (python, cwd) in checkouts.items():
             out = subprocess.run(
-                [*python(), __file__, "--json", *argv],
+                [python, __file__, "--json", *argv],
                 check=True,
                 capture_output=True,
                 text=True,
-                cwd=against if label != "this checkout" else None,
+                cwd=cwd,
             ).stdout
             results[label].append(json.loads(out))
     labels = list(results)
     names = list(results[labels[0]][0])
-    print(f"| case | {' | '.join(labels)} | ratio |")
+    print(f"| case | {' | '.join(labels)} | ratio to the first |")
     print(f"| --- | {' | '.join('---:' for _ in labels)} | ---: |")
     for name in names:
         medians = [statistics.median(r[name] for r in results[label]) for label in labels]
@@ -228,7 +236,7 @@ def compare(against: Path, runs: int, argv: list[str]) -> None:
             f"{max(r[name] for r in results[label]):.1f})"
             for m, label in zip(medians, labels, strict=True)
         ]
-        print(f"| {name} | {' | '.join(spread)} | {medians[1] / medians[0]:.2f} |")
+        print(f"| {name} | {' | '.join(spread)} | {medians[-1] / medians[0]:.2f} |")
     print(f"\nµs of CPU per request, median of {runs} runs each (range), alternating.")
 
 
@@ -244,7 +252,12 @@ def main() -> None:
         default="median",
         help="of the rounds (min: the least disturbed round, for A/B of small changes)",
     )
-    parser.add_argument("--against", type=Path, help="another checkout with its own .venv")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        help="another checkout with its own .venv (may be given more than once)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="with --against: runs of each")
     args = parser.parse_args()
     only = args.case or list(CASES)
@@ -252,7 +265,7 @@ def main() -> None:
         passed = ["-n", str(args.n), "--rounds", str(args.rounds), "--statistic", args.statistic]
         for name in only:
             passed += ["--case", name]
-        compare(args.against.resolve(), args.runs, passed)
+        compare([path.resolve() for path in args.against], args.runs, passed)
         return
     result = asyncio.run(measure(args.n, args.rounds, only, args.statistic))
     if args.json:
