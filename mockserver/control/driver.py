@@ -7,9 +7,13 @@ the few things only that protocol knows about answering it. The driver decides (
 1. ``begin``: namespace, ``Prefer``, the queue; the decision is a :class:`Call`.
 2. A refusal the protocol made before the control plane saw the request (a gRPC framing error),
    else a bad mock header (``call.error``): sent at once with :meth:`Exchange.send_error`.
-3. Otherwise, within the protocol's deadline if it has one: the delay, then the fault, else the
-   forced error (:meth:`Exchange.send_error`), else the real call (:meth:`Exchange.run`). A
-   deadline that passes is answered with ``DEADLINE_EXCEEDED``.
+3. Otherwise the delay, then the fault, else the forced error (:meth:`Exchange.send_error`),
+   else the real call (:meth:`Exchange.run`). The protocol's deadline, if it has one, bounds
+   what the driver waits for (the delay, a stall's wait for the client): one that passes there
+   is answered with ``DEADLINE_EXCEEDED`` through :meth:`Exchange.send_error` (after a stall's
+   head, the exchange ends the call as its wire does then). It never cuts a call or an answer
+   being written: as a Go server's context deadline, the call sees it only where it looks (a
+   Connect call after its interceptors), and an answer once started is written whole.
 4. ``finish``: one journal entry, with what :meth:`Exchange.sent` says went out and the fault's
    note.
 
@@ -25,21 +29,22 @@ The faults, as the driver sequences them on any protocol (a note is the journal'
 - ``truncate``: :meth:`Exchange.hold`, :meth:`Exchange.send_part` with the first half of the held
   body, :meth:`Exchange.drop`; the note is ``<sent> of <total> body bytes sent``.
 
-Adding a protocol (Connect, say): write one class with the methods of :class:`Exchange`, one
+Adding a protocol: write one class with the methods of :class:`Exchange`, one
 instance per request, and call :func:`drive` with it from the protocol's ASGI app. The class says
 how that protocol renders a ``MockError``, how the real call runs, and how each fault looks on its
 wire (drop the connection or reset the stream, an empty answer, a head that promises a body, half
 the body); it decides nothing. This module imports no web library: exchanges live in
-``protocols/`` (``rest_control.RestExchange``, ``grpc_app.GrpcExchange``).
+``protocols/`` (``rest_control.RestExchange``, ``grpc_app.GrpcExchange``,
+``connect.ConnectExchange``, ``connect_grpc.ConnectGrpcExchange``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 from zitadel_mock.control.outcomes import Fault
 from zitadel_mock.control.plane import Call, ControlPlane
@@ -47,6 +52,7 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 
 log = logging.getLogger("zitadel_mock.control.plane")
+T = TypeVar("T")
 
 
 class Request(NamedTuple):  # a tuple, not a dataclass: built for every request, it is cheaper
@@ -56,13 +62,14 @@ class Request(NamedTuple):  # a tuple, not a dataclass: built for every request,
     a refused gRPC call): they get a namespace and a journal entry, never a forced outcome.
     """
 
-    transport: str  # "rest", "grpc", "grpc-web", ...
+    transport: str  # "rest", "grpc", "grpc-web", "connect", "connect-proto", ...
     method: str
     path: str  # as the journal shows it (already redacted)
     headers: Iterable[tuple[str, str]]  # as sent; the journal keeps them redacted
     project_id: str | None = None
     app_id: str | None = None
     operation: bool = True
+    api: str = "v1"  # the API version the path belongs to, for the journal: v1, v2, v2beta
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +137,7 @@ async def drive(
 
     ``refusal``: the protocol refused the request before the control plane (it is answered and
     recorded; pass ``operation=False`` for it). ``deadline``: the event loop's time by which the
-    call must be answered, if the protocol has one.
+    call must be answered, if the protocol has one; it bounds the driver's waits only.
     """
     call = control.begin(
         transport=request.transport,
@@ -140,6 +147,7 @@ async def drive(
         project_id=request.project_id,
         app_id=request.app_id,
         operation=request.operation,
+        api=request.api,
     )
     note: str | None = None
     try:
@@ -147,18 +155,12 @@ async def drive(
         if refused is not None:
             await exchange.send_error(refused)
             return
-        if deadline is None:
-            if call.outcome is None:  # nothing forced (no delay, fault or error): the real call
-                await exchange.run(call.ns)
-                return
-            note = await _decided(call, exchange, control.settings.max_stall)
+        if call.outcome is None:  # nothing forced (no delay, fault or error): the real call
+            await exchange.run(call.ns)
             return
         try:
-            async with asyncio.timeout_at(deadline) as limit:
-                note = await _decided(call, exchange, control.settings.max_stall)
-        except TimeoutError:
-            if not limit.expired():
-                raise
+            note = await _decided(call, exchange, control.settings.max_stall, deadline)
+        except _DeadlinePassedError:
             await exchange.send_error(MockError(errors.DEADLINE_EXCEEDED))
     finally:
         sent = exchange.sent()
@@ -167,12 +169,32 @@ async def drive(
         )
 
 
-async def _decided(call: Call, exchange: Exchange, max_stall: float) -> str | None:
+class _DeadlinePassedError(Exception):
+    """The protocol's deadline passed while the driver waited."""
+
+
+async def _until(deadline: float | None, waiting: Awaitable[T]) -> T:
+    """Await ``waiting``, at most until ``deadline`` (then :class:`_DeadlinePassedError`). A
+    timeout of ``waiting`` itself is not taken for the deadline."""
+    if deadline is None:
+        return await waiting
+    try:
+        async with asyncio.timeout_at(deadline) as limit:
+            return await waiting
+    except TimeoutError:
+        if limit.expired():
+            raise _DeadlinePassedError from None
+        raise
+
+
+async def _decided(
+    call: Call, exchange: Exchange, max_stall: float, deadline: float | None
+) -> str | None:
     """The delay, then the fault, the forced error or the real call; returns the fault's note."""
     if call.delay_ms:
-        await asyncio.sleep(call.delay_seconds)
+        await _until(deadline, asyncio.sleep(call.delay_seconds))
     if call.fault is not None:
-        return await _fault(call.fault, exchange, call.ns, max_stall)
+        return await _fault(call.fault, exchange, call.ns, max_stall, deadline)
     forced = call.forced_error()
     if forced is not None:
         await exchange.send_error(forced)
@@ -181,17 +203,16 @@ async def _decided(call: Call, exchange: Exchange, max_stall: float) -> str | No
     return None
 
 
-async def _fault(fault: Fault, exchange: Exchange, namespace: str, max_stall: float) -> str | None:
+async def _fault(
+    fault: Fault, exchange: Exchange, namespace: str, max_stall: float, deadline: float | None
+) -> str | None:
     if fault is Fault.CLOSE:
         await exchange.close()
     elif fault is Fault.EMPTY:
         await exchange.send_empty()
     elif fault is Fault.STALL:
         await exchange.send_stall_head()
-        try:
-            await asyncio.wait_for(exchange.client_gone(), max_stall)
-        except TimeoutError:
-            log.info("stall: held the response for the maximum of %s s", max_stall)
+        await _until(deadline, _stall(exchange, max_stall))
         await exchange.drop()
     else:
         held = await exchange.hold(namespace)
@@ -203,3 +224,10 @@ async def _fault(fault: Fault, exchange: Exchange, namespace: str, max_stall: fl
         await exchange.drop()
         return f"{len(half)} of {len(held.body)} body bytes sent"
     return None
+
+
+async def _stall(exchange: Exchange, max_stall: float) -> None:
+    try:
+        await asyncio.wait_for(exchange.client_gone(), max_stall)
+    except TimeoutError:
+        log.info("stall: held the response for the maximum of %s s", max_stall)

@@ -1,8 +1,8 @@
 """v2 GenerateClientSecret and v2beta RegenerateClientSecret, as ZITADEL v4 performs them.
 
-Each :class:`SecretOperation` is data: its path, its request and response messages, the fields
-its validation checks (in order), and how its command looks the app up (row 10). One function,
-:func:`run`, walks the checks in ZITADEL's order over the shared steps of
+Each call is an :class:`~zitadel_mock.operations.operation.Operation` (:data:`V2_OPERATION`,
+:data:`V2BETA_OPERATION`): its messages, the fields its validation checks (in order), and its
+steps in ZITADEL's order over the shared steps of
 :class:`~zitadel_mock.operations.service.SecretService`:
 
 - rows 3 to 7: token, then the org of ``x-zitadel-orgid`` (existence only);
@@ -12,8 +12,12 @@ its validation checks (in order), and how its command looks the app up (row 10).
 - rows 11 to 13: ``project.app.write`` in the app's own org for its project;
 - the rotation: a new secret for the app, whatever its type and auth method.
 
-Codecs decode a wire's request into the operation's proto message and call :func:`run`; they
-know none of these checks.
+Between validation and the app lookup a step looks at the call's deadline, as connect-go's
+handler sees its context after the interceptors. A :class:`SecretOperation` adds what the
+Connect codecs and the control plane need around the operation (its path, connect-go's name of
+the request type, v2's own rows for forced outcomes, the ids for the journal). Codecs decode a
+wire's request into the operation's proto message and call :func:`run`; they know none of these
+checks.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError, Row
 from zitadel_mock.domain.model import AppType
-from zitadel_mock.operations.service import Regenerated, SecretService
+from zitadel_mock.operations.operation import Call, Field, Operation, Progress, Step
+from zitadel_mock.operations.service import Caller, Regenerated, SecretService
 from zitadel_proto.methods import (
     V2_GENERATE_CLIENT_SECRET,
     V2_METHOD,
@@ -92,38 +97,153 @@ def _v2beta_lookup(found: tuple[AppType, str] | None, request: SecretRequest) ->
     return found[1]
 
 
+# -- the steps (each a function of one Progress) ------------------------------------------------
+
+
+def authenticate_in_org(progress: Progress) -> None:
+    """Rows 3 to 7: the token, then the org of ``x-zitadel-orgid`` (existence only)."""
+    call = progress.call
+    principal = progress.service.authenticate_in_org(
+        call.authorization, call.org_header, call.namespace
+    )
+    progress.caller = Caller(principal, call.org_header or principal.org_id)
+
+
+def lengths(row: Row) -> Step:
+    """Row 9: protoc-gen-validate on the operation's fields, in their order, first failure only,
+    worded as ``row``."""
+
+    def validate_lengths(progress: Progress) -> None:
+        request = progress.call.request
+        for rule in progress.operation.fields:
+            if not rule.min_runes <= len(getattr(request, rule.proto_name)) <= rule.max_runes:
+                raise MockError(row, field=rule.go_name)
+
+    return validate_lengths
+
+
+def app_type_required(progress: Progress) -> None:
+    """v2beta's row 9, after the lengths: the ``app_type`` oneof must be set."""
+    if progress.call.request.WhichOneof("app_type") is None:
+        raise MockError(errors.V2BETA_APP_TYPE_REQUIRED)
+
+
+def deadline(progress: Progress) -> None:
+    """connect-go's handler starts with its context: a passed deadline stops the call here."""
+    expired = progress.call.expired
+    if expired is not None and expired():
+        raise MockError(errors.DEADLINE_EXCEEDED)
+
+
+def command(
+    fields_of: Callable[[Message], SecretRequest],
+    lookup: Callable[[tuple[AppType, str] | None, SecretRequest], str],
+) -> Step:
+    """Rows 10 to 13 and the rotation: ``lookup`` finds the app (row 10), then the permission in
+    the app's own org (rows 11 to 13), inside the transaction."""
+
+    def rotate(progress: Progress) -> None:
+        assert progress.caller is not None, "the command runs after authentication"
+        request = fields_of(progress.call.request)
+        principal, ns, service = (
+            progress.caller.principal,
+            progress.call.namespace,
+            progress.service,
+        )
+
+        def check(found: tuple[AppType, str] | None) -> None:
+            app_org = lookup(found, request)
+            service.check_app_permission(principal, app_org, request.project_id, ns)
+
+        progress.rotated = service.rotate_app(request.project_id, request.application_id, check, ns)
+
+    return rotate
+
+
+def response_of(response_type: type[Message], rotated: Regenerated) -> Message:
+    """``clientSecret`` and ``creationDate``, nothing else."""
+    created = Timestamp()
+    created.FromDatetime(rotated.change_date)
+    return response_type(client_secret=rotated.client_secret, creation_date=created)
+
+
+def success(progress: Progress) -> Message:
+    assert progress.rotated is not None, "the success follows the command"
+    return response_of(progress.operation.response, progress.rotated)
+
+
+def _ids(request: type[Message], *names: str) -> tuple[Field, ...]:
+    """protoc-gen-validate's ``min_len: 1, max_len: 200`` on each id, in the message's order
+    (the v2 protos state it; the Connect spec leaves lengths to validation)."""
+    by_name = request.DESCRIPTOR.fields_by_name
+    return tuple(Field(name, by_name[name].json_name, 1, MAX_ID_LENGTH) for name in names)
+
+
+V2_OPERATION: Final = Operation(
+    method=V2_GENERATE_CLIENT_SECRET,
+    request=GenerateClientSecretRequest,
+    response=GenerateClientSecretResponse,
+    fields=_ids(GenerateClientSecretRequest, "application_id", "project_id"),
+    steps=(
+        authenticate_in_org,
+        lengths(errors.V2_INVALID_ID_LENGTH),
+        deadline,
+        command(_v2_request, _v2_lookup),
+    ),
+    success=success,
+)
+V2BETA_OPERATION: Final = Operation(
+    method=V2BETA_REGENERATE_CLIENT_SECRET,
+    request=RegenerateClientSecretRequest,
+    response=RegenerateClientSecretResponse,
+    fields=_ids(RegenerateClientSecretRequest, "project_id", "application_id"),
+    steps=(
+        authenticate_in_org,
+        lengths(errors.V2BETA_INVALID_ID_LENGTH),
+        app_type_required,
+        deadline,
+        command(_v2beta_request, _v2beta_lookup),
+    ),
+    success=success,
+)
+
+
+# -- around the operation: what codecs and the control plane need ---------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class SecretOperation:
-    """One API version's call: what codecs need to decode it and what :func:`run` checks."""
+    """One API version's call as the v2 codecs see it: the :class:`Operation` and its wire names."""
 
     api: ApiVersion
     service: str
     method: str
     path: str
-    request_type: type[Message]
-    response_type: type[Message]
+    operation: Operation
     go_request_type: str  # as connect-go's decode errors name it (``%T``)
-    validated: tuple[tuple[str, str], ...]  # (request attribute, Go field name), in order
-    length_row: Row
-    oneof_row: Row | None
-    fields_of: Callable[[Message], SecretRequest]
-    lookup: Callable[[tuple[AppType, str] | None, SecretRequest], str]
+    fields_of: Callable[[Message], SecretRequest]  # the ids, for the control plane's journal
     # Forced outcomes name v1's rows (Prefer: code=404); this call answers its own instead.
     forced: Mapping[Row, Row] = field(default_factory=dict)
 
+    @property
+    def request_type(self) -> type[Message]:
+        return self.operation.request
+
+    @property
+    def response_type(self) -> type[Message]:
+        return self.operation.response
+
     def response(self, result: Regenerated) -> Message:
-        created = Timestamp()
-        created.FromDatetime(result.change_date)
-        return self.response_type(client_secret=result.client_secret, creation_date=created)
+        return response_of(self.operation.response, result)
 
     def own_row(self, error: MockError) -> MockError:
         """A forced error as this call words it (``error`` itself when it is already ours)."""
         row = self.forced.get(error.row)
         if row is None:
             return error
-        return (
-            MockError(row, field=self.validated[0][1]) if "{field}" in row.text else MockError(row)
-        )
+        if "{field}" in row.text:
+            return MockError(row, field=self.operation.fields[0].go_name)
+        return MockError(row)
 
 
 V2: Final = SecretOperation(
@@ -131,14 +251,9 @@ V2: Final = SecretOperation(
     service=V2_SERVICE,
     method=V2_METHOD,
     path=V2_GENERATE_CLIENT_SECRET,
-    request_type=GenerateClientSecretRequest,
-    response_type=GenerateClientSecretResponse,
+    operation=V2_OPERATION,
     go_request_type="*application.GenerateClientSecretRequest",
-    validated=(("application_id", "ApplicationId"), ("project_id", "ProjectId")),
-    length_row=errors.V2_INVALID_ID_LENGTH,
-    oneof_row=None,
     fields_of=_v2_request,
-    lookup=_v2_lookup,
     forced={
         errors.APP_NOT_FOUND: errors.V2_APP_NOT_FOUND,
         errors.APP_NOT_OIDC: errors.V2_INVALID_ID_LENGTH,
@@ -152,14 +267,9 @@ V2BETA: Final = SecretOperation(
     service=V2BETA_SERVICE,
     method=V2BETA_METHOD,
     path=V2BETA_REGENERATE_CLIENT_SECRET,
-    request_type=RegenerateClientSecretRequest,
-    response_type=RegenerateClientSecretResponse,
+    operation=V2BETA_OPERATION,
     go_request_type="*app.RegenerateClientSecretRequest",
-    validated=(("project_id", "ProjectId"), ("application_id", "ApplicationId")),
-    length_row=errors.V2BETA_INVALID_ID_LENGTH,
-    oneof_row=errors.V2BETA_APP_TYPE_REQUIRED,
     fields_of=_v2beta_request,
-    lookup=_v2beta_lookup,
     forced={
         errors.INVALID_ID_LENGTH: errors.V2BETA_INVALID_ID_LENGTH,
         errors.NO_PERMISSION: errors.V2_NO_PERMISSION,
@@ -168,15 +278,6 @@ V2BETA: Final = SecretOperation(
 )
 OPERATIONS: Final[tuple[SecretOperation, ...]] = (V2, V2BETA)
 BY_PATH: Final[dict[str, SecretOperation]] = {op.path: op for op in OPERATIONS}
-
-
-def validate(operation: SecretOperation, request: SecretRequest) -> None:
-    """Row 9: protoc-gen-validate, field by field in the message's order, then the oneof."""
-    for attribute, go_field in operation.validated:
-        if not 1 <= len(getattr(request, attribute)) <= MAX_ID_LENGTH:
-            raise MockError(operation.length_row, field=go_field)
-    if operation.oneof_row is not None and request.app_type is None:
-        raise MockError(operation.oneof_row)
 
 
 def run(
@@ -189,19 +290,11 @@ def run(
     ns: str = "",
     expired: Callable[[], bool] = lambda: False,
 ) -> Regenerated:
-    """The whole call in ZITADEL's order; raises the MockError of the first check that fails.
+    """The operation's steps in ZITADEL's order; raises the MockError of the first that fails.
 
-    ``expired`` tells whether the call's deadline has passed: connect-go looks at it after the
-    interceptors (rows 1 to 9) and before the handler, whose command holds rows 10 to 13.
+    ``expired`` tells whether the call's deadline has passed (the step :func:`deadline`).
     """
-    principal = service.authenticate_in_org(authorization, org_header, ns)
-    request = operation.fields_of(message)
-    validate(operation, request)
-    if expired():
-        raise MockError(errors.DEADLINE_EXCEEDED)
-
-    def check(found: tuple[AppType, str] | None) -> None:
-        app_org = operation.lookup(found, request)  # row 10
-        service.check_app_permission(principal, app_org, request.project_id, ns)  # rows 11-13
-
-    return service.rotate_app(request.project_id, request.application_id, check, ns)
+    call = Call(message, authorization, org_header, ns, expired)
+    rotated = operation.operation.perform(service, call).rotated
+    assert rotated is not None, "the last step is the command"
+    return rotated

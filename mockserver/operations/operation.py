@@ -89,6 +89,8 @@ class Call(NamedTuple):
     authorization: str | None = None
     org_header: str | None = None
     namespace: str = ""
+    # Whether the call's deadline has passed, for a step that looks (v2: after validation).
+    expired: Callable[[], bool] | None = None
 
     def get(self, name: str) -> Any:
         """The request's field ``name`` (its proto name); a field not sent has its zero value."""
@@ -146,10 +148,15 @@ class Operation:
 
     def run(self, service: SecretService, call: Call) -> Success:
         """Every step in order, then the success; a failed check raises its ``MockError``."""
+        return Success(self.success(self.perform(service, call)))
+
+    def perform(self, service: SecretService, call: Call) -> Progress:
+        """Every step in order; returns what they found (a codec that writes the success from
+        the rotation itself, as Connect JSON does, reads :attr:`Progress.rotated`)."""
         progress = Progress(self, service, call)
         for step in self.steps:
             step(progress)
-        return Success(self.success(progress))
+        return progress
 
 
 def validate(progress: Progress) -> None:

@@ -15,15 +15,15 @@ import asyncio
 import gzip
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from google.protobuf.message import Message
 from starlette.types import Message as AsgiMessage
 from starlette.types import Receive, Scope, Send
 
-from zitadel_mock.control.outcomes import Fault
-from zitadel_mock.control.plane import Call, ControlPlane
+from zitadel_mock.control.driver import Held, Request, Sent, drive
+from zitadel_mock.control.plane import ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import CONNECT_HTTP_STATUS, MockError
 from zitadel_mock.operations.generate_client_secret import BY_PATH, SecretOperation, run
@@ -52,10 +52,8 @@ from zitadel_mock.protocols.connect_wire import (
     negotiate,
     read_limited,
     request_id,
-    wait_for_disconnect,
-    within,
 )
-from zitadel_mock.protocols.connection import drop_connection
+from zitadel_mock.protocols.connection import client_gone, drop_connection
 
 log = logging.getLogger("zitadel_mock.protocols.connect")
 
@@ -82,16 +80,36 @@ class Responder:
         await self.send(start)
         await self.send({"type": "http.response.body", "body": body, "more_body": more})
 
-    async def error(self, error: MockError) -> None:
-        self.code, self.message = int(error.code), error.message
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"accept-encoding", b"gzip"),
-            *COMMON,
-        ]
-        if error.row not in CONNECT_GO_ROWS:  # connect-go's own errors carry no metadata
-            headers.append((b"x-request-id", request_id()))
-        await self.raw(CONNECT_HTTP_STATUS[error.code], headers, error_json(error))
+    async def answer(self, answer: Answer) -> None:
+        self.code, self.message = answer.code, answer.message
+        await self.raw(answer.status, answer.headers, answer.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One Connect answer, whole: what :class:`Responder` writes, or the driver holds back."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes = field(repr=False)  # a success's holds the secret
+    code: int | None = None  # an error's gRPC code and message, for the journal
+    message: str | None = None
+
+
+def error_answer(error: MockError) -> Answer:
+    """A MockError as connect-go writes an error: its JSON, the status by connect-go's table."""
+    if error.row is errors.METHOD_NOT_ALLOWED:  # a forced 405 is connect-go's own, empty
+        return Answer(405, [(b"allow", b"POST")], b"")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"accept-encoding", b"gzip"),
+        *COMMON,
+    ]
+    if error.row not in CONNECT_GO_ROWS:  # connect-go's own errors carry no metadata
+        headers.append((b"x-request-id", request_id()))
+    return Answer(
+        CONNECT_HTTP_STATUS[error.code], headers, error_json(error), int(error.code), error.message
+    )
 
 
 CONNECT_GO_ROWS: Final = frozenset(
@@ -107,8 +125,8 @@ CONNECT_GO_ROWS: Final = frozenset(
 
 
 @dataclass(slots=True)
-class Exchange:
-    """One Connect request in flight: where it came from and how its answer is written."""
+class Unary:
+    """One Connect unary request in flight: where it came from and how its answer is written."""
 
     scope: Scope
     receive: Receive
@@ -122,6 +140,81 @@ class Exchange:
 
     def expired(self) -> bool:
         return self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline
+
+
+class ConnectExchange:
+    """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one Connect request:
+    ``call`` is its real call (the operation, or an early refusal), giving the whole answer;
+    the faults look as a Connect client sees them (the connection dropped, an empty 200, a head
+    promising a body, half the body)."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        responder: Responder,
+        call: Callable[[str], Answer],
+        *,
+        operation: SecretOperation | None = None,
+        content_type: str = "",
+    ) -> None:
+        self.scope = scope
+        # A success's fault answers echo the request's Content-Type, as connect-go does.
+        self._content_type = [(b"content-type", content_type.encode("latin-1"))]
+        self.receive = receive
+        self.responder = responder
+        self._call = call
+        self._operation = operation
+        self._held: Answer | None = None
+
+    async def send_error(self, error: MockError) -> None:
+        if self.responder.status is not None:
+            # A head went out already (a stall whose deadline passed): what was sent stays cut.
+            await drop_connection(self.scope)
+            return
+        if self._operation is not None:  # forced outcomes name v1's rows; this call has its own
+            error = self._operation.own_row(error)
+        await self.responder.answer(error_answer(error))
+
+    async def run(self, namespace: str) -> None:
+        await self.responder.answer(self._call(namespace))
+
+    async def hold(self, namespace: str) -> Held:
+        self._held = self._call(namespace)
+        return Held(str(self._held.status), self._held.body)
+
+    async def send_part(self, body: bytes) -> None:
+        held = self._held
+        assert held is not None  # the driver holds the answer first
+        self.responder.code, self.responder.message = held.code, held.message
+        length = (b"content-length", str(len(held.body)).encode())
+        await self._start(held.status, [*held.headers, *self.responder.cors, length])
+        await self.responder.send({"type": "http.response.body", "body": body, "more_body": True})
+
+    async def send_empty(self) -> None:
+        await self.responder.raw(200, self._content_type, b"")
+
+    async def send_stall_head(self) -> None:
+        headers = [*self._content_type, (b"content-length", b"128"), *self.responder.cors]
+        await self._start(200, headers)
+
+    async def client_gone(self) -> None:
+        await client_gone(self.receive)
+
+    async def close(self) -> None:
+        await drop_connection(self.scope)  # the body has been read already
+
+    async def drop(self) -> None:
+        await drop_connection(self.scope)
+
+    def sent(self) -> Sent:
+        return Sent(self.responder.status, self.responder.code, self.responder.message)
+
+    async def _start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.responder.status = status
+        await self.responder.send(
+            {"type": "http.response.start", "status": status, "headers": headers}
+        )
 
 
 GrpcHandler = Callable[
@@ -176,7 +269,7 @@ class ConnectApp:
                 await self._refuse_early(scope, receive, responder, operation is not None)
                 return
             proto = content_type == "application/proto"
-            exchange = Exchange(scope, receive, responder, operation, headers, content_type, proto)
+            exchange = Unary(scope, receive, responder, operation, headers, content_type, proto)
             await self._unary(exchange)
         except ConnectionResetError:
             return
@@ -184,8 +277,23 @@ class ConnectApp:
     async def _refuse_early(
         self, scope: Scope, receive: Receive, responder: Responder, known_method: bool
     ) -> None:
-        """T1 to T3: answered by connect-go (or its mux) before any Connect code runs."""
-        call = self.control.begin(
+        """T1 to T3: answered by connect-go (or its mux) before any Connect code runs. Through
+        the driver as a request that is no operation: its "call" is the refusal."""
+        await drain(receive)
+        if not known_method:
+            answer = Answer(
+                404,
+                [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"x-content-type-options", b"nosniff"),
+                ],
+                NOT_FOUND_BODY,
+            )
+        elif scope["method"] != "POST":
+            answer = Answer(405, [(b"allow", b"POST")], b"")
+        else:
+            answer = Answer(415, [(b"accept-post", ACCEPT_POST)], b"")
+        request = Request(
             transport="connect",
             method=scope["method"],
             path=scope["path"],
@@ -193,31 +301,12 @@ class ConnectApp:
             operation=False,
             api=api_of(scope["path"]),
         )
-        try:
-            await drain(receive)
-            if call.error is not None:
-                await responder.error(call.error)
-            elif not known_method:
-                await responder.raw(
-                    404,
-                    [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"x-content-type-options", b"nosniff"),
-                    ],
-                    NOT_FOUND_BODY,
-                )
-            elif scope["method"] != "POST":
-                await responder.raw(405, [(b"allow", b"POST")], b"")
-            else:
-                await responder.raw(415, [(b"accept-post", ACCEPT_POST)], b"")
-        finally:
-            self.control.finish(
-                call, status=responder.status, grpc_code=responder.code, message=responder.message
-            )
+        exchange = ConnectExchange(scope, receive, responder, lambda _namespace: answer)
+        await drive(self.control, request, exchange)
 
-    async def _unary(self, exchange: Exchange) -> None:
-        """T4 to T7, then the control plane's decision and the operation."""
-        operation, responder = exchange.operation, exchange.responder
+    async def _unary(self, exchange: Unary) -> None:
+        """T4 to T7, then the control plane's driver with the operation as the real call."""
+        operation = exchange.operation
         message: Message | None = None
         refusal: MockError | None = None
         try:
@@ -233,8 +322,10 @@ class ConnectApp:
             message = decode(operation, body)
         except MockError as error:
             refusal = error
+        if message is None and refusal is None:
+            refusal = MockError(errors.INTERNAL, reason="no message")
         fields = operation.fields_of(message) if message is not None else None
-        call = self.control.begin(
+        request = Request(
             transport="connect-proto" if exchange.proto else "connect",
             method="POST",
             path=exchange.scope["path"],
@@ -244,62 +335,28 @@ class ConnectApp:
             operation=message is not None,
             api=operation.api.value,
         )
-        note: str | None = None
-        try:
-            if refusal is not None or message is None:
-                await responder.error(refusal or MockError(errors.INTERNAL, reason="no message"))
-            elif call.error is not None:
-                await responder.error(call.error)
-            else:
-                try:
-                    note = await self._decide(call, exchange, message)
-                except TimeoutError:
-                    if responder.status is None:
-                        await responder.error(MockError(errors.DEADLINE_EXCEEDED))
-                    else:  # the deadline fell inside the answer: what was sent stays cut
-                        await drop_connection(exchange.scope)
-        finally:
-            self.control.finish(
-                call,
-                status=responder.status,
-                grpc_code=responder.code,
-                message=note or responder.message,
-            )
 
-    async def _decide(self, call: Call, exchange: Exchange, message: Message) -> str | None:
-        """Delay, then a fault, a forced error or the real call; returns a note for the journal."""
-        if call.delay_ms:
-            async with within(exchange.deadline):
-                await asyncio.sleep(call.delay_seconds)
-        responder, scope, fault = exchange.responder, exchange.scope, call.fault
-        content_type = [(b"content-type", exchange.content_type.encode("latin-1"))]
-        if fault is Fault.CLOSE:
-            await drop_connection(scope)
-            return None
-        if fault is Fault.EMPTY:
-            await responder.raw(200, content_type, b"")
-            return None
-        if fault is Fault.STALL:
-            responder.status = 200
-            await responder.send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [*content_type, (b"content-length", b"128"), *responder.cors],
-                }
-            )
-            async with within(exchange.deadline):
-                await wait_for_disconnect(exchange.receive, self.control.settings.max_stall)
-            await drop_connection(scope)
-            return None
-        forced = call.forced_error()
-        if forced is not None:
-            forced = exchange.operation.own_row(forced)
-            if forced.row is errors.METHOD_NOT_ALLOWED:
-                await responder.raw(405, [(b"allow", b"POST")], b"")
-            else:
-                await responder.error(forced)
-            return None
+        def call(namespace: str) -> Answer:
+            assert message is not None  # the driver runs no call that was refused
+            return self._call(exchange, message, namespace)
+
+        await drive(
+            self.control,
+            request,
+            ConnectExchange(
+                exchange.scope,
+                exchange.receive,
+                exchange.responder,
+                call,
+                operation=operation,
+                content_type=exchange.content_type,
+            ),
+            refusal=refusal,
+            deadline=exchange.deadline,
+        )
+
+    def _call(self, exchange: Unary, message: Message, namespace: str) -> Answer:
+        """The operation, and its success or error as Connect writes it."""
         try:
             result = run(
                 self.service,
@@ -307,39 +364,16 @@ class ConnectApp:
                 message,
                 authorization=exchange.headers.get("authorization"),
                 org_header=exchange.headers.get("x-zitadel-orgid"),
-                ns=call.ns,
+                ns=namespace,
                 expired=exchange.expired,
             )
         except MockError as error:
-            if fault is Fault.LOST:
-                await drop_connection(scope)
-                return f"the call answered {error.http_status}; the response was dropped"
-            await responder.error(error)
-            return None
+            return error_answer(error)
         except Exception as exc:
             log.exception("unexpected failure in a Connect call")
-            await responder.error(MockError(errors.INTERNAL, reason=type(exc).__name__))
-            return None
-        if fault is Fault.LOST:
-            await drop_connection(scope)
-            return "the call answered 200; the response was dropped"
+            return error_answer(MockError(errors.INTERNAL, reason=type(exc).__name__))
         headers, body = success(exchange, result)
-        if fault is Fault.TRUNCATE:
-            half = body[: len(body) // 2]
-            responder.status = 200
-            length = (b"content-length", str(len(body)).encode())
-            await responder.send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [*headers, *responder.cors, length],
-                }
-            )
-            await responder.send({"type": "http.response.body", "body": half, "more_body": True})
-            await drop_connection(scope)
-            return f"{len(half)} of {len(body)} body bytes sent"
-        await responder.raw(200, headers, body)
-        return None
+        return Answer(200, headers, body)
 
     async def _preflight(self, origin: str, headers: dict[str, str], send: Send) -> None:
         """rs/cors: 204 before connect-go; every origin allowed, with credentials."""
@@ -363,7 +397,7 @@ class ConnectApp:
         await send({"type": "http.response.body", "body": b""})
 
 
-def success(exchange: Exchange, result: Regenerated) -> tuple[list[tuple[bytes, bytes]], bytes]:
+def success(exchange: Unary, result: Regenerated) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """Headers and body of a success, as section 3 lists them."""
     proto = exchange.proto
     body = success_proto(exchange.operation, result) if proto else success_json(result)

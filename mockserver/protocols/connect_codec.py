@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError, Message
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import CONNECT_CODE, MockError
+from zitadel_mock.domain.timestamps import protojson_timestamp
 from zitadel_mock.operations.generate_client_secret import SecretOperation
 from zitadel_mock.operations.service import Regenerated
 from zitadel_proto.zitadel.message_pb2 import ErrorDetail
@@ -63,21 +64,11 @@ def error_json(error: MockError) -> bytes:
     return go_json(body).encode("utf-8")
 
 
-def timestamp_json(result: Regenerated) -> str:
-    """protojson's Timestamp: RFC 3339 UTC, 0, 3, 6 or 9 fraction digits."""
-    micros = result.change_date.microsecond
-    base = result.change_date.strftime("%Y-%m-%dT%H:%M:%S")
-    if micros == 0:
-        return base + "Z"
-    if micros % 1000 == 0:
-        return f"{base}.{micros // 1000:03d}Z"
-    return f"{base}.{micros:06d}Z"
-
-
 def success_json(result: Regenerated) -> bytes:
     """The response message as protojson: ``clientSecret`` and ``creationDate`` only."""
     secret = json.dumps(result.client_secret)
-    return f'{{"clientSecret":{secret},"creationDate":"{timestamp_json(result)}"}}'.encode()
+    created = protojson_timestamp(result.change_date)
+    return f'{{"clientSecret":{secret},"creationDate":"{created}"}}'.encode()
 
 
 def success_proto(operation: SecretOperation, result: Regenerated) -> bytes:

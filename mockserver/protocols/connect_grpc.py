@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from google.protobuf.message import Message
 from starlette.types import Receive, Scope, Send
 
-from zitadel_mock.control.outcomes import Fault
-from zitadel_mock.control.plane import Call, ControlPlane
+from zitadel_mock.control.driver import Request, drive
+from zitadel_mock.control.plane import ControlPlane
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import Code, MockError
 from zitadel_mock.operations.generate_client_secret import SecretOperation, run
@@ -37,13 +37,11 @@ from zitadel_mock.protocols.connect_wire import (
     http_date,
     read_limited,
     request_id,
-    wait_for_disconnect,
-    within,
 )
 from zitadel_mock.protocols.connection import drop_connection
-from zitadel_mock.protocols.grpc_app import speaks_trailers
+from zitadel_mock.protocols.grpc_app import GrpcExchange, speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
-from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, encode_frame
+from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, Wire, encode_frame
 
 log = logging.getLogger("zitadel_mock.protocols.connect_grpc")
 
@@ -134,13 +132,8 @@ class ConnectGrpc:
         content_type = canonical_type(headers.get("content-type", ""))
         web = content_type.startswith("application/grpc-web")
         as_json = "+json" in content_type
-        native_trailers = not web and speaks_trailers(scope)
-        answer = _Answer(send, web, native_trailers, content_type, cors)
         sent = headers.get("grpc-encoding", "identity")
         accept = headers.get("grpc-accept-encoding", "")
-        answer.gzip = sent in ENCODINGS and (
-            sent == "gzip" or "gzip" in accept.replace(",", " ").split()
-        )
         message: Message | None = None
         refusal: MockError | None = None
         deadline: float | None = None
@@ -156,8 +149,10 @@ class ConnectGrpc:
             return
         except MockError as error:
             refusal = error
+        if message is None and refusal is None:
+            refusal = MockError(errors.INTERNAL, reason="")
         fields = operation.fields_of(message) if message is not None else None
-        call = self.control.begin(
+        request = Request(
             transport="grpc-web" if web else "grpc",
             method="POST",
             path=scope["path"],
@@ -167,52 +162,39 @@ class ConnectGrpc:
             operation=message is not None,
             api=operation.api.value,
         )
-        note: str | None = None
-        try:
-            if refusal is not None or message is None:
-                await answer.reply(error_reply(refusal or MockError(errors.INTERNAL, reason="")))
-            elif call.error is not None:
-                await answer.reply(error_reply(call.error))
-            else:
-                try:
-                    if call.delay_ms:
-                        async with within(deadline):
-                            await asyncio.sleep(call.delay_seconds)
-                    exchange = _Exchange(
-                        scope, receive, answer, operation, headers, as_json, deadline
-                    )
-                    note = await self._answer(call, exchange, message)
-                except TimeoutError:
-                    if answer.status is None:
-                        await answer.reply(error_reply(MockError(errors.DEADLINE_EXCEEDED)))
-                    else:  # the deadline fell inside the answer: what was sent stays cut
-                        await drop_connection(scope)
-        finally:
-            self.control.finish(
-                call, status=answer.status, grpc_code=answer.code, message=note or answer.message
+        expired = _expired(deadline)
+
+        async def call(namespace: str) -> Reply:
+            assert message is not None  # the driver runs no call that was refused
+            return self._call(
+                operation, message, namespace, headers=headers, as_json=as_json, expired=expired
             )
 
-    async def _answer(self, call: Call, exchange: _Exchange, message: Message) -> str | None:
-        """A fault, a forced error or the real call; returns a note for the journal."""
-        fault, scope, answer = call.fault, exchange.scope, exchange.answer
-        operation, headers, receive = exchange.operation, exchange.headers, exchange.receive
-        if fault is Fault.CLOSE:
-            await drop_connection(scope)
-            return None
-        if fault is Fault.EMPTY:
-            await answer.start(trailers=False)
-            await answer.body(b"", more=False)
-            return None
-        if fault is Fault.STALL:
-            await answer.start(trailers=answer.native_trailers)
-            async with within(exchange.deadline):
-                await wait_for_disconnect(receive, self.control.settings.max_stall)
-            await drop_connection(scope)
-            return None
-        forced = call.forced_error()
-        if forced is not None:
-            await answer.reply(error_reply(operation.own_row(forced)))
-            return None
+        exchange = ConnectGrpcExchange(
+            scope,
+            receive,
+            send,
+            operation=operation,
+            content_type=content_type,
+            cors=cors,
+            run=call,
+        )
+        exchange.gzip = sent in ENCODINGS and (
+            sent == "gzip" or "gzip" in accept.replace(",", " ").split()
+        )
+        await drive(self.control, request, exchange, refusal=refusal, deadline=deadline)
+
+    def _call(
+        self,
+        operation: SecretOperation,
+        message: Message,
+        namespace: str,
+        *,
+        headers: dict[str, str],
+        as_json: bool,
+        expired: Callable[[], bool],
+    ) -> Reply:
+        """The operation, and its success or error as a gRPC reply."""
         try:
             result = run(
                 self.service,
@@ -220,95 +202,74 @@ class ConnectGrpc:
                 message,
                 authorization=headers.get("authorization"),
                 org_header=headers.get("x-zitadel-orgid"),
-                ns=call.ns,
-                expired=exchange.expired,
+                ns=namespace,
+                expired=expired,
             )
-            payload = (
-                success_json(result)
-                if exchange.as_json
-                else operation.response(result).SerializeToString()
-            )
-            reply = Reply(Code.OK, payload=payload)
         except MockError as error:
-            reply = error_reply(error)
+            return error_reply(error)
         except Exception as exc:
             log.exception("unexpected failure in a gRPC call on a v2 path")
-            reply = error_reply(MockError(errors.INTERNAL, reason=type(exc).__name__))
-        if fault is Fault.LOST:
-            await drop_connection(scope)
-            return f"the call answered grpc-status {int(reply.code)}; the response was dropped"
-        if fault is Fault.TRUNCATE:
-            body = answer.encode_body(reply)
-            half = body[: len(body) // 2]
-            await answer.start(trailers=answer.native_trailers)
-            await answer.body(half, more=True)
-            await drop_connection(scope)
-            return f"{len(half)} of {len(body)} body bytes sent"
-        await answer.reply(reply)
-        return None
+            return error_reply(MockError(errors.INTERNAL, reason=type(exc).__name__))
+        payload = (
+            success_json(result) if as_json else operation.response(result).SerializeToString()
+        )
+        return Reply(Code.OK, payload=payload)
 
 
-def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
-    """The gRPC-web trailer frame as connect-go writes it: Go's Header.Write, keys sorted,
-    lower-case, ``name: value`` lines."""
-    block = "".join(f"{name.lower()}: {value}\r\n" for name, value in sorted(trailers))
-    return encode_frame(block.encode("latin-1"), TRAILER_FLAG)
+def _expired(deadline: float | None) -> Callable[[], bool]:
+    if deadline is None:
+        return lambda: False
+    return lambda: asyncio.get_running_loop().time() >= deadline
 
 
-@dataclass(frozen=True, slots=True)
-class _Exchange:
-    scope: Scope
-    receive: Receive
-    answer: _Answer
-    operation: SecretOperation
-    headers: dict[str, str]
-    as_json: bool
-    deadline: float | None
+class ConnectGrpcExchange(GrpcExchange):
+    """gRPC and gRPC-web on a v2 path: :class:`GrpcExchange`'s faults over connect-go's answers
+    (its headers, gzip, sorted gRPC-web trailers, ``x-request-id`` with an error)."""
 
-    def expired(self) -> bool:
-        return self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline
-
-
-class _Answer:
     def __init__(
         self,
+        scope: Scope,
+        receive: Receive,
         send: Send,
-        web: bool,
-        native_trailers: bool,
+        *,
+        operation: SecretOperation,
         content_type: str,
         cors: list[tuple[bytes, bytes]],
+        run: Callable[[str], Awaitable[Reply]],
     ) -> None:
-        self.send = send
+        web = content_type.startswith("application/grpc-web")
+        super().__init__(
+            scope,
+            receive,
+            send,
+            wire=Wire.GRPC_WEB if web else Wire.GRPC,
+            content_type=content_type,
+            run=run,
+        )
+        self.operation = operation
         self.web = web
-        self.native_trailers = native_trailers
+        self.native_trailers = not web and speaks_trailers(scope)
         self.gzip = False
-        self.headers = [
-            (b"content-type", content_type.encode("latin-1")),
+        self.headers += [
             (b"grpc-accept-encoding", b"gzip"),
             (b"x-robots-tag", b"none"),
             *cors,
         ]
-        self.status: int | None = None
-        self.code: int | None = None
-        self.message: str | None = None
+
+    async def send_error(self, error: MockError) -> None:
+        if self.status is not None:
+            # A head went out already (a stall whose deadline passed): what was sent stays cut.
+            await drop_connection(self.scope)
+            return
+        # Forced outcomes name v1's rows; this call answers its own.
+        await self.reply(error_reply(self.operation.own_row(error)))
 
     async def start(
-        self, *, trailers: bool, extra: list[tuple[bytes, bytes]] | None = None
+        self, status: int, *, trailers: bool, extra: list[tuple[bytes, bytes]] | None = None
     ) -> None:
-        self.status = 200
         # connect-go names the response compression once it is negotiated, success or not.
         encoding = [(b"grpc-encoding", b"gzip")] if self.gzip else []
-        start = {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*self.headers, *encoding, *(extra or [])],
-        }
-        if trailers:
-            start["trailers"] = True
-        await self.send(start)
-
-    async def body(self, body: bytes, *, more: bool) -> None:
-        await self.send({"type": "http.response.body", "body": body, "more_body": more})
+        await super().start(status, trailers=trailers, extra=[*encoding, *(extra or [])])
 
     def encode_body(self, reply: Reply) -> bytes:
         body = b""
@@ -322,7 +283,7 @@ class _Answer:
         return body
 
     async def reply(self, reply: Reply) -> None:
-        self.code, self.message = int(reply.code), reply.message or None
+        self.code, self.text = int(reply.code), reply.message or None
         trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
         extra: list[tuple[bytes, bytes]] = []
         if reply.payload is not None:
@@ -335,10 +296,17 @@ class _Answer:
             trailers.append((b"x-request-id", request_id()))
         if reply.payload is None and (self.web or not self.native_trailers):
             # Trailers-only: nothing was written, so the status travels in the headers.
-            await self.start(trailers=False, extra=[*extra, *trailers])
+            await self.start(200, trailers=False, extra=[*extra, *trailers])
             await self.body(b"", more=False)
             return
-        await self.start(trailers=self.native_trailers, extra=extra)
+        await self.start(200, trailers=self.native_trailers, extra=extra)
         await self.body(self.encode_body(reply), more=False)
         if self.native_trailers:
             await self.send({"type": "http.response.trailers", "headers": trailers})
+
+
+def web_trailers(trailers: list[tuple[str, str]]) -> bytes:
+    """The gRPC-web trailer frame as connect-go writes it: Go's Header.Write, keys sorted,
+    lower-case, ``name: value`` lines."""
+    block = "".join(f"{name.lower()}: {value}\r\n" for name, value in sorted(trailers))
+    return encode_frame(block.encode("latin-1"), TRAILER_FLAG)

@@ -3,13 +3,10 @@ bodies (bounded, gzip), the negotiation of T4 to T6, deadlines, Go's quoting, re
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import email.utils
 import os
 import time
 import zlib
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Final
 
@@ -17,7 +14,6 @@ from starlette.types import Receive
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
-from zitadel_mock.protocols.connection import client_gone
 from zitadel_proto.methods import V2_PREFIX, V2BETA_PREFIX
 
 PREFIXES: Final = (V2_PREFIX, V2BETA_PREFIX)
@@ -194,21 +190,7 @@ def negotiate(headers: dict[str, str]) -> Negotiated:
     return Negotiated(request_gzip, response_gzip, timeout)
 
 
-_NO_DEADLINE: Final = contextlib.nullcontext()
-
-
-def within(deadline: float | None) -> AbstractAsyncContextManager[object]:
-    """``asyncio.timeout_at(deadline)``, or nothing at all when there is no deadline."""
-    return _NO_DEADLINE if deadline is None else asyncio.timeout_at(deadline)
-
-
 def go_quote(value: str) -> str:
     """Go's ``%q`` for the printable strings headers carry."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in escaped) + '"'
-
-
-async def wait_for_disconnect(receive: Receive, limit: float) -> None:
-    """Wait until the client goes away, at most ``limit`` seconds (a stalled answer)."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(client_gone(receive), limit)

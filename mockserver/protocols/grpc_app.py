@@ -113,7 +113,9 @@ class GrpcApp:
 
 class GrpcExchange:
     """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one gRPC or gRPC-web call:
-    sends its response and remembers what it said, for the journal."""
+    sends its response and remembers what it said, for the journal. The faults are written once
+    here over :meth:`start`, :meth:`body` and :meth:`encode_body`; a sibling wire (connect-go's
+    gRPC on the v2 paths) overrides those and :meth:`reply`."""
 
     def __init__(
         self,
@@ -131,6 +133,7 @@ class GrpcExchange:
         self.wire = wire
         self._run = run
         self.headers = [(b"content-type", content_type.encode("latin-1"))]
+        self.native_trailers = wire is Wire.GRPC  # the status goes in HTTP/2 trailers
         self.status: int | None = None
         self.code: int | None = None
         self.text: str | None = None
@@ -148,7 +151,7 @@ class GrpcExchange:
         return Held(f"grpc-status {int(reply.code)}", self.encode_body(reply))
 
     async def send_part(self, body: bytes) -> None:
-        await self.start(200, trailers=self.wire is Wire.GRPC)
+        await self.start(200, trailers=self.native_trailers)
         await self.body(body, more=True)
 
     async def send_empty(self) -> None:
@@ -156,7 +159,7 @@ class GrpcExchange:
         await self.body(b"", more=False)
 
     async def send_stall_head(self) -> None:
-        await self.start(200, trailers=self.wire is Wire.GRPC)
+        await self.start(200, trailers=self.native_trailers)
 
     async def client_gone(self) -> None:
         await client_gone(self.receive)

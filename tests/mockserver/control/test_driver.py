@@ -23,11 +23,15 @@ BODY = b"0123456789"
 class Recording:
     """An exchange that sends nothing: it writes down what the driver asked of it."""
 
-    def __init__(self, *, run_raises: BaseException | None = None) -> None:
+    def __init__(
+        self, *, run_raises: BaseException | None = None, run_yields: bool = False
+    ) -> None:
         self.steps: list[str] = []
         self.status: int | None = None
         self.code: int | None = None
         self._run_raises = run_raises
+        self._run_yields = run_yields
+        self.client_stays = False
 
     async def send_error(self, error: MockError) -> None:
         self.steps.append(f"error {error.row.name}")
@@ -35,6 +39,9 @@ class Recording:
 
     async def run(self, namespace: str) -> None:
         self.steps.append(f"run in {namespace!r}")
+        if self._run_yields:  # as an answer being written awaits the server
+            await asyncio.sleep(0)
+            self.steps.append("answer written")
         if self._run_raises is not None:
             raise self._run_raises
         self.status = 200
@@ -57,6 +64,8 @@ class Recording:
 
     async def client_gone(self) -> None:
         self.steps.append("wait for the client")
+        if self.client_stays:
+            await asyncio.Event().wait()
 
     async def close(self) -> None:
         self.steps.append("close")
@@ -164,6 +173,37 @@ def test_a_passed_deadline_is_answered_with_deadline_exceeded() -> None:
 
     run(scenario())
     assert exchange.steps == ["error deadline_exceeded"]
+
+
+def test_a_passed_deadline_does_not_cut_the_call_or_its_answer() -> None:
+    """The deadline bounds the driver's waits; the call sees it where it looks (a Connect call
+    after its interceptors), and an answer being written is written whole."""
+    exchange = Recording(run_yields=True)
+
+    async def scenario() -> None:
+        already = asyncio.get_running_loop().time()
+        await drive(plane(), request(), exchange, deadline=already)
+
+    run(scenario())
+    assert exchange.steps == ["run in ''", "answer written"]
+
+
+def test_a_deadline_passing_in_a_stall_is_deadline_exceeded_after_its_head() -> None:
+    exchange = Recording()
+    exchange.client_stays = True
+
+    async def scenario() -> None:
+        already = asyncio.get_running_loop().time()
+        await drive(plane(), request(("prefer", "fault=stall")), exchange, deadline=already)
+
+    run(scenario())
+    assert exchange.steps == ["stall head", "wait for the client", "error deadline_exceeded"]
+
+
+def test_the_request_names_its_api_version_in_the_journal() -> None:
+    control = plane()
+    run(drive(control, request()._replace(api="v2beta"), Recording()))
+    assert last_entry(control)["api"] == "v2beta"
 
 
 def test_a_timeout_of_the_call_itself_is_not_taken_for_the_deadline() -> None:

@@ -13,10 +13,14 @@ from zitadel_mock.domain.clock import SteppingClock
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.fixtures.loader import demo_fixtures
 from zitadel_mock.operations.generate_client_secret import V2, V2BETA, run
+from zitadel_mock.operations.operation import Call
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.state.store import Store
 from zitadel_proto.zitadel.app_v2beta_pb2 import RegenerateClientSecretRequest
-from zitadel_proto.zitadel.application_v2_pb2 import GenerateClientSecretRequest
+from zitadel_proto.zitadel.application_v2_pb2 import (
+    GenerateClientSecretRequest,
+    GenerateClientSecretResponse,
+)
 
 
 def service() -> SecretService:
@@ -87,3 +91,20 @@ def test_a_refused_call_writes_nothing() -> None:
     before = svc.store.fixtures().projects
     row_of(svc, v2(), token="intranet-owner-pat")
     assert svc.store.fixtures().projects == before
+
+
+def test_v2_is_an_operation_whose_success_is_secret_and_creation_date_only() -> None:
+    success = V2.operation.run(service(), Call(v2(), "Bearer admin-pat"))
+    assert isinstance(success.message, GenerateClientSecretResponse)
+    assert [f.name for f, _ in success.message.ListFields()] == ["client_secret", "creation_date"]
+
+
+def test_v2beta_checks_its_oneof_after_the_lengths_as_a_step_of_its_operation() -> None:
+    request = RegenerateClientSecretRequest(project_id="", application_id=WEB)
+    with pytest.raises(MockError) as caught:
+        V2BETA.operation.run(service(), Call(request, "Bearer admin-pat"))
+    assert caught.value.row is errors.V2BETA_INVALID_ID_LENGTH
+    request = RegenerateClientSecretRequest(project_id=PORTAL, application_id=WEB)
+    with pytest.raises(MockError) as caught:
+        V2BETA.operation.run(service(), Call(request, "Bearer admin-pat"))
+    assert caught.value.row is errors.V2BETA_APP_TYPE_REQUIRED
