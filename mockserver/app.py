@@ -13,6 +13,7 @@ from typing import Final
 from starlette.types import ASGIApp, Scope
 
 from zitadel_mock.control.admin.api import build_admin_app
+from zitadel_mock.control.admin.guard import DEFAULT_MAX_BODY, served_names
 from zitadel_mock.control.plane import (
     DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_STALL,
@@ -51,6 +52,7 @@ from zitadel_mock.state.store import Store
 
 ENV_PREFIX: Final = "ZITADEL_MOCK_"
 ADMIN_PREFIX: Final = "/__mock"
+ADMIN_BODY_ENV: Final = "ZITADEL_MOCK_LIMIT_MAX_ADMIN_BODY"  # bytes; see docs/limits.md
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class Settings:
     namespace_ttl: float = DEFAULT_NAMESPACE_TTL
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_stall: float = DEFAULT_MAX_STALL
+    admin_token: str | None = None
+    admin_hosts: tuple[str, ...] = ()  # host names /__mock answers under besides loopback's
 
     def control(self) -> ControlSettings:
         return ControlSettings(self.namespace_ttl, self.journal_size, self.max_stall)
@@ -84,6 +88,8 @@ class Settings:
         env[f"{ENV_PREFIX}NAMESPACE_TTL"] = str(self.namespace_ttl)
         env[f"{ENV_PREFIX}JOURNAL_SIZE"] = str(self.journal_size)
         env[f"{ENV_PREFIX}MAX_STALL"] = str(self.max_stall)
+        env[f"{ENV_PREFIX}ADMIN_TOKEN"] = self.admin_token or ""
+        env[f"{ENV_PREFIX}ADMIN_HOSTS"] = ",".join(self.admin_hosts)
         return env
 
     @classmethod
@@ -105,6 +111,8 @@ class Settings:
             namespace_ttl=float(get(f"{ENV_PREFIX}NAMESPACE_TTL", DEFAULT_NAMESPACE_TTL)),
             journal_size=int(get(f"{ENV_PREFIX}JOURNAL_SIZE", DEFAULT_JOURNAL_SIZE)),
             max_stall=float(get(f"{ENV_PREFIX}MAX_STALL", DEFAULT_MAX_STALL)),
+            admin_token=get(f"{ENV_PREFIX}ADMIN_TOKEN") or None,
+            admin_hosts=tuple(h for h in get(f"{ENV_PREFIX}ADMIN_HOSTS", "").split(",") if h),
         )
 
 
@@ -169,9 +177,16 @@ class MockApp(RememberConnection):
         )
         self.rest: ASGIApp = with_rest_operations(served, service, routes)  # under the plane
         rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
-        rest = ByPath(rest, to=build_admin_app(self.control), when=for_admin)
+        admin = build_admin_app(
+            self.control,
+            token=settings.admin_token,
+            origins=settings.cors_origins,
+            names=served_names(settings.admin_hosts),
+            max_body=int(os.environ.get(ADMIN_BODY_ENV, DEFAULT_MAX_BODY)),
+        )
+        rest = ByPath(rest, to=admin, when=for_admin)
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
-        app = Cors(app, settings.cors_origins)
+        app = Cors(app, settings.cors_origins, by_name_only=for_admin)
         # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike, with
         # rs/cors in front as ZITADEL mounts them (protocols/connect.py).
         connect = ConnectApp(

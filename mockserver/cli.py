@@ -10,6 +10,7 @@ the whole list and the exit codes.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -130,6 +131,12 @@ def parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         dest="cors_origins",
         metavar="ORIGIN",
         help="browser origin allowed to call the mock (repeatable; default: any origin)",
+    )
+    run.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require this token (header X-Mock-Admin-Token) on the control plane /__mock; "
+        "the page asks for it (default: none, fine on loopback only)",
     )
     run.add_argument(
         "--watch", action="store_true", help="reload the --fixtures file when it changes"
@@ -349,6 +356,29 @@ def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:
         print(f"zitadel-mock: {message}", file=sys.stderr)
 
 
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_exposed(args: argparse.Namespace) -> None:
+    message = (
+        f"WARNING: listening on {args.host}, beyond loopback, with no --admin-token: anyone "
+        "who reaches this port can reset the mock, change its records and read its journal "
+        "through /__mock. Set --admin-token (or ZITADEL_MOCK_ADMIN_TOKEN), or bind 127.0.0.1."
+    )
+    if args.log_format == "json":
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        line = {"time": now, "level": "warning", "logger": "zitadel_mock.cli", "message": message}
+        print(json.dumps(line), file=sys.stderr)
+    else:
+        print(f"zitadel-mock: {message}", file=sys.stderr)
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT, then exit 0 (uvicorn shuts down gracefully on either)."""
     stop = StopRequest()
@@ -384,7 +414,11 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
             namespace_ttl=args.namespace_ttl,
             journal_size=args.journal_size,
             max_stall=args.max_stall,
+            admin_token=args.admin_token or None,
+            admin_hosts=(args.host,),
         )
+        if not args.admin_token and not _loopback(args.host):
+            _warn_exposed(args)
         store, loaded = open_state(settings)
         access_log = not args.no_access_log
         app: ASGIApp | None = None

@@ -41,10 +41,11 @@ the body); it decides nothing. This module imports no web library: exchanges liv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Final, NamedTuple, Protocol, TypeVar
 
 from zitadel_mock.control.outcomes import Fault
 from zitadel_mock.control.plane import Call, ControlPlane
@@ -52,6 +53,7 @@ from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 
 log = logging.getLogger("zitadel_mock.control.plane")
+GONE_DURING_DELAY: Final = "the client went away during the delay; the call never ran"
 T = TypeVar("T")
 
 
@@ -191,8 +193,8 @@ async def _decided(
     call: Call, exchange: Exchange, max_stall: float, deadline: float | None
 ) -> str | None:
     """The delay, then the fault, the forced error or the real call; returns the fault's note."""
-    if call.delay_ms:
-        await _until(deadline, asyncio.sleep(call.delay_seconds))
+    if call.delay_ms and await _until(deadline, _gone_during(exchange, call.delay_seconds)):
+        return GONE_DURING_DELAY
     if call.fault is not None:
         return await _fault(call.fault, exchange, call.ns, max_stall, deadline)
     forced = call.forced_error()
@@ -201,6 +203,25 @@ async def _decided(
     else:
         await exchange.run(call.ns)
     return None
+
+
+async def _gone_during(exchange: Exchange, seconds: float) -> bool:
+    """Wait ``seconds``; True as soon as the client goes away first (a hang-up, a reset stream):
+    its call is then never run, as a cancelled context aborts ZITADEL's command. An exchange
+    without ``watch_gone`` (which watches without losing the request) just waits."""
+    watch = getattr(exchange, "watch_gone", None)
+    if watch is None:
+        await asyncio.sleep(seconds)
+        return False
+    task: asyncio.Future[None] = asyncio.ensure_future(watch())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return task in done and task.exception() is None
 
 
 async def _fault(

@@ -8,9 +8,10 @@ no write of its own. Reads flush this process's buffer first.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
@@ -29,8 +30,39 @@ BATCH: Final = 256
 MAX_BUFFER: Final = BATCH
 LOG_EVERY: Final = 10.0  # seconds between two lines about a journal that cannot be written
 REDACTED: Final = "<redacted>"
-SENSITIVE_HEADERS: Final = frozenset({"cookie", "proxy-authorization", "x-api-key"})
+SENSITIVE_HEADERS: Final = frozenset(
+    {"cookie", "set-cookie", "proxy-authorization", "x-api-key", "x-mock-admin-token"}
+)
 SENSITIVE_PARAMS: Final = ("token", "secret", "password", "key")
+# A header whose name holds one of these carries a credential, whatever the rest of its name.
+SENSITIVE_NAME_PARTS: Final = (
+    "auth",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "cookie",
+    "key",
+    "session",
+    "credential",
+    "signature",
+    "jwt",
+    "bearer",
+)
+# Values longer than this are not searched for a live secret (a header is at most 64 KiB).
+MAX_SEARCHED: Final = 4096
+# What splits a header value into the words that are each compared to the live secrets.
+WORDS: Final = re.compile(r"[^\s,;=:\"']+")
+MIN_SECRET: Final = 6
+# What one entry keeps at most, so that the journal is bounded in bytes, not only in entries:
+# header values and the target are cut (saying how much was left out), headers past the count
+# are counted under OMITTED.
+MAX_KEPT_VALUE: Final = 512
+MAX_KEPT_HEADERS: Final = 64
+MAX_KEPT_TARGET: Final = 2048
+OMITTED: Final = "<omitted>"
+
+IsSecret = Callable[[str], bool]
 
 
 def fingerprint(token: str) -> str:
@@ -48,28 +80,76 @@ def redact_authorization(value: str) -> str:
     return f"{scheme} {REDACTED}"
 
 
-def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers by lower-case name (repeated ones joined with ", "), credentials redacted."""
+def sensitive_name(name: str) -> bool:
+    return name in SENSITIVE_HEADERS or any(part in name for part in SENSITIVE_NAME_PARTS)
+
+
+def holds_secret(value: str, is_secret: IsSecret | None) -> bool:
+    """Whether ``value``, or a word of it, is a live secret or token (or too long to tell)."""
+    if is_secret is None or len(value) < MIN_SECRET:
+        return False
+    if len(value) > MAX_SEARCHED:
+        return True
+    return is_secret(value) or any(
+        is_secret(word) for word in WORDS.findall(value) if len(word) >= MIN_SECRET
+    )
+
+
+def redact_headers(
+    headers: Iterable[tuple[str, str]], is_secret: IsSecret | None = None
+) -> dict[str, str]:
+    """Headers by lower-case name (repeated ones joined with ", "), credentials redacted: the
+    ``Authorization`` header as a fingerprint, every header whose name says it holds a credential,
+    and every value that is (or holds) a live client secret or token, whatever its name."""
     out: dict[str, str] = {}
+    omitted = 0
     for raw_name, raw_value in headers:
-        name = raw_name.lower()
+        name = raw_name.lower()[:MAX_KEPT_VALUE]
+        if name not in out and len(out) >= MAX_KEPT_HEADERS:
+            omitted += 1
+            continue
         if name == "authorization":
             value = redact_authorization(raw_value)
-        elif name in SENSITIVE_HEADERS:
+        elif sensitive_name(name) or holds_secret(raw_value, is_secret):
             value = REDACTED
         else:
-            value = raw_value
-        out[name] = f"{out[name]}, {value}" if name in out else value
+            value = cut(raw_value, MAX_KEPT_VALUE)
+        out[name] = cut(f"{out[name]}, {value}", MAX_KEPT_VALUE) if name in out else value
+    if omitted:
+        out[OMITTED] = f"{omitted} more headers"
     return out
 
 
-def redact_target(path: str, query: str) -> str:
-    """The request target with the values of credential-like query parameters redacted."""
+def cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (+{len(text) - limit} characters)"
+
+
+def redact_target(path: str, query: str, is_secret: IsSecret | None = None) -> str:
+    """The request target with the values of credential-like query parameters redacted (and of
+    any parameter whose value is a live secret)."""
     if not query:
         return path
     pairs = parse_qsl(query, keep_blank_values=True)
-    safe = [(k, REDACTED if any(s in k.lower() for s in SENSITIVE_PARAMS) else v) for k, v in pairs]
+    safe = [
+        (
+            k,
+            REDACTED
+            if any(s in k.lower() for s in SENSITIVE_PARAMS) or holds_secret(v, is_secret)
+            else v,
+        )
+        for k, v in pairs
+    ]
     return f"{path}?{urlencode(safe, safe='<>')}"
+
+
+def redact_live(target: str, is_secret: IsSecret) -> str:
+    """``target`` (already through :func:`redact_target`) with live secrets in its query too,
+    cut to :data:`MAX_KEPT_TARGET` characters."""
+    path, sep, query = target.partition("?")
+    return cut(redact_target(path, query, is_secret) if sep else target, MAX_KEPT_TARGET)
 
 
 class Journal:

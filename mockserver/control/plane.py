@@ -20,10 +20,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-from zitadel_mock.control.journal import FLUSH_DELAY, Journal, redact_headers
+from zitadel_mock.control.journal import (
+    FLUSH_DELAY,
+    IsSecret,
+    Journal,
+    redact_headers,
+    redact_live,
+)
 from zitadel_mock.control.outcomes import Fault, Outcome, parse_prefer
 from zitadel_mock.domain import errors
-from zitadel_mock.domain.client_secrets import seeded_random_bytes, system_random_bytes
+from zitadel_mock.domain.client_secrets import (
+    SecretHash,
+    seeded_random_bytes,
+    system_random_bytes,
+    token_digest,
+)
 from zitadel_mock.domain.clock import Clock, SteppingClock, system_clock
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.domain.headers import NAMESPACE_HEADER
@@ -155,11 +166,16 @@ class ControlPlane:
                     outcome, source = (parse_prefer([spec]) if spec else None), "queue"
         except MockError as refusal:
             ns, error, outcome = "", refusal, None
+        recorded: dict[str, str] = {}
+        if self.journal.enabled:
+            is_secret = self.live_secrets(ns)
+            recorded = redact_headers(pairs, is_secret)
+            path = redact_live(path, is_secret)
         return Call(
             transport,
             method,
             path,
-            redact_headers(pairs) if self.journal.enabled else {},
+            recorded,
             project_id,
             app_id,
             started=self._monotonic(),
@@ -217,6 +233,26 @@ class ControlPlane:
                 self.journal.flush()
 
     # -- namespaces ------------------------------------------------------------------------
+
+    def live_secrets(self, ns: str) -> IsSecret:
+        """Whether a string is a client secret or a bearer token of namespace ``ns`` now."""
+        known: list[tuple[set[str], list[SecretHash]] | None] = []  # read on the first question
+
+        def is_secret(value: str) -> bool:
+            if not known:
+                try:
+                    fixtures = self.service.store.fixtures(ns)
+                except MockError:  # the state cannot be read (lost, busy): redact every value
+                    known.append(None)
+                else:
+                    hashes = [SecretHash(a.secret_hash) for a in fixtures.apps if a.secret_hash]
+                    known.append(({t.digest for t in fixtures.tokens}, hashes))
+            if known[0] is None:
+                return True
+            digests, hashes = known[0]
+            return token_digest(value) in digests or any(h.matches(value) for h in hashes)
+
+        return is_secret
 
     def namespace(self, raw: str | None) -> str:
         """The namespace a header names, created on first use; raises BAD_NAMESPACE."""

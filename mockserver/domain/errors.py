@@ -167,7 +167,8 @@ BAD_NAMESPACE = Row("bad_namespace", Code.INVALID_ARGUMENT, "invalid X-Mock-Name
 TOO_MANY_NAMESPACES = Row(
     "too_many_namespaces",
     Code.RESOURCE_EXHAUSTED,
-    "the mock holds {limit} namespaces already; reset them or let idle ones expire",
+    "the mock holds {limit} namespaces, each used in the last {idle} s; delete one "
+    "(DELETE /__mock/namespaces/NAME) or reset all (POST /__mock/reset?all=true)",
 )
 ADMIN_NOT_FOUND = Row("admin_not_found", Code.NOT_FOUND, "{what} does not exist")
 ADMIN_EXISTS = Row("admin_exists", Code.ALREADY_EXISTS, "{what} already exists")

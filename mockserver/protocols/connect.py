@@ -201,6 +201,9 @@ class ConnectExchange:
     async def client_gone(self) -> None:
         await client_gone(self.receive)
 
+    async def watch_gone(self) -> None:
+        await client_gone(self.receive)  # the body has been read already: nothing is lost
+
     async def close(self) -> None:
         await drop_connection(self.scope)  # the body has been read already
 

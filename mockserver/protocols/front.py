@@ -31,13 +31,21 @@ DEFAULT_ALLOWED_HEADERS: Final = (
 class Cors:
     """CORS for the given origins (``*``: any): preflights answered here, the response headers
     added to every answer. A request from another origin gets no CORS headers (its preflight a
-    bare 204): the browser refuses it."""
+    bare 204): the browser refuses it. Where ``by_name_only(scope)`` holds (the control plane's
+    ``/__mock``), ``*`` does not count: only the origins given by name are answered."""
 
-    def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        origins: Iterable[str],
+        *,
+        by_name_only: Callable[[Scope], bool] | None = None,
+    ) -> None:
         self.app = app
         origins = tuple(origins)
         self._any_origin = "*" in origins
         self._origins = {o.encode() for o in origins}
+        self._by_name_only = by_name_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +57,8 @@ class Cors:
             return
         headers = dict(scope["headers"])
         preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
-        if not (self._any_origin or origin in self._origins):
+        any_origin = self._any_origin and not (self._by_name_only and self._by_name_only(scope))
+        if not (any_origin or origin in self._origins):
             if preflight:  # answered, without CORS headers: the browser refuses (as rs/cors)
                 await _refused_preflight(send)
                 return

@@ -164,6 +164,9 @@ class GrpcExchange:
     async def client_gone(self) -> None:
         await client_gone(self.receive)
 
+    async def watch_gone(self) -> None:
+        await client_gone(self.receive)  # the message has been read already: nothing is lost
+
     async def close(self) -> None:
         await drop_connection(self.scope)  # the message has been read already
 

@@ -11,6 +11,7 @@ then finds in the scope instead of matching a second time.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable
 from typing import Final
 
@@ -63,6 +64,28 @@ class RestControl:
         await drive(self.control, request, RestExchange(self.app, scope, receive, send))
 
 
+class WatchedReceive:
+    """A ``receive`` that can be watched for the client's going away (during a delay) without
+    losing the request's body: what the watch reads is kept and handed over afterwards."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._kept: deque[Message] = deque()
+
+    async def __call__(self) -> Message:
+        if self._kept:
+            return self._kept.popleft()
+        return await self._receive()
+
+    async def gone(self) -> None:
+        """Return once the client has disconnected; cancel it to stop watching."""
+        while True:
+            message = await self._receive()
+            self._kept.append(message)
+            if message["type"] == "http.disconnect":
+                return
+
+
 class RestExchange:
     """The driver's :class:`~zitadel_mock.control.driver.Exchange` for one HTTP request. What it
     sends goes through :meth:`send`, which keeps the status and, of an error, the start of its
@@ -73,7 +96,8 @@ class RestExchange:
     def __init__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.app = app
         self.scope = scope
-        self.receive = receive
+        self.watched = WatchedReceive(receive)
+        self.receive: Receive = self.watched
         self._send = send
         self.status: int | None = None
         self._body = bytearray()
@@ -129,6 +153,9 @@ class RestExchange:
 
     async def client_gone(self) -> None:
         await client_gone(self.receive)
+
+    async def watch_gone(self) -> None:
+        await self.watched.gone()
 
     async def close(self) -> None:
         await discard_body(self.receive)  # a body left unread would turn the close into a reset

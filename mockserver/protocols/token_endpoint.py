@@ -21,15 +21,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from zitadel_mock.domain.client_secrets import SecretHash
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.domain.headers import NAMESPACE_HEADER, SUCCESS_HEADER_BYTES
-from zitadel_mock.domain.model import AppType, AuthMethod
+from zitadel_mock.domain.model import App, AppType, AuthMethod
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.protocols.body import ClientGoneError, read_body
 
@@ -38,6 +40,9 @@ MAX_FORM_BYTES: Final = 1024 * 1024
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 CODE_GRANT: Final = "authorization_code"
 JWT_ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# Hashed for a client that does not exist, so that it answers in the time a wrong secret takes.
+# Of a random secret nobody knows (not even the mock): it never matches.
+DUMMY_HASH: Final = SecretHash.of(secrets.token_urlsafe(32))
 # RFC 6749 section 5.1: token responses are never cached, errors included.
 RESPONSE_HEADERS: Final = ((b"content-type", b"application/json"), *SUCCESS_HEADER_BYTES)
 
@@ -131,6 +136,23 @@ class TokenRequest:
     body: bytes
 
 
+def _as_if_checked(client_id: str, secret: str) -> bool:
+    """The work of a secret check for a client that does not exist: a record as the state would
+    build it, then the hash of ``secret`` against a secret nobody knows."""
+    app = App(
+        id="0",
+        project_id="0",
+        name="",
+        type=AppType(AppType.OIDC.value),
+        auth_method=AuthMethod(AuthMethod.BASIC.value),
+        client_id=client_id,
+        secret_hash=DUMMY_HASH.encoded,
+    )
+    return app.auth_method in (AuthMethod.BASIC, AuthMethod.POST) and SecretHash(
+        app.secret_hash or DUMMY_HASH.encoded
+    ).matches(secret)
+
+
 class TokenEndpoint:
     """Answers one token request; every way out is an :class:`OAuthError`."""
 
@@ -202,11 +224,14 @@ class TokenEndpoint:
             raise invalid_client("invalid assertion")  # the mock keeps no client keys
         app = self.service.store.app_by_client_id(client_id, ns)
         if app is None or app.type is not AppType.OIDC:
+            # As long as a wrong secret takes: one lookup, one record built, one hash. The
+            # descriptions are ZITADEL's own, which differ (its status, 401 invalid_client, not).
+            _as_if_checked(client_id, secret)
             raise invalid_client("no active client not found")
         if app.auth_method in (AuthMethod.BASIC, AuthMethod.POST):
             if not secret:
                 raise invalid_client("empty client secret")
-            if not self.service.client_secret_matches(client_id, secret, ns):
+            if not SecretHash(app.secret_hash or DUMMY_HASH.encoded).matches(secret):
                 raise invalid_client("invalid secret")
         elif app.auth_method is AuthMethod.PRIVATE_KEY_JWT:
             raise invalid_client("empty client assertion")

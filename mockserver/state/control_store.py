@@ -26,6 +26,12 @@ from zitadel_mock.state.readcache import generation_triggers
 from zitadel_mock.state.store import Store
 from zitadel_mock.state.tables import delete_namespace, replace_namespace
 
+# A namespace unused for this many seconds gives its place to a new one when the mock holds its
+# maximum (least recently used first); only when every one was used more recently is a new one
+# refused (429).
+EVICT_IDLE: Final = 10.0
+MAX_QUEUED_PER_APP: Final = 1000  # queued outcomes per namespace and app (or "any app")
+MAX_QUEUED: Final = 10000  # queued outcomes in all namespaces together
 BASELINE: Final = "@baseline"  # not a valid namespace name, so never one a client can pick
 
 _SCHEMA: Final = """
@@ -35,6 +41,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, app_id TEXT,
     remaining INTEGER NOT NULL, spec TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outcomes_by_ns ON outcomes (ns, id);
+CREATE INDEX IF NOT EXISTS outcomes_by_app ON outcomes (ns, app_id, id);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, app_id TEXT, status INTEGER,
     entry TEXT NOT NULL);
@@ -140,7 +147,18 @@ class ControlStore:
                 db.execute("UPDATE namespaces SET last_used_us = ? WHERE name = ?", (now_us, ns))
                 return False
             if db.execute("SELECT count(*) FROM namespaces").fetchone()[0] >= limit:
-                raise MockError(errors.TOO_MANY_NAMESPACES, limit=str(limit))
+                # Full: the least recently used namespace makes room, if it is idle enough.
+                oldest = db.execute(
+                    "SELECT name FROM namespaces WHERE last_used_us < ?"
+                    " ORDER BY last_used_us LIMIT 1",
+                    (now_us - int(EVICT_IDLE * 1_000_000),),
+                ).fetchone()
+                if oldest is None:
+                    raise MockError(
+                        errors.TOO_MANY_NAMESPACES, limit=str(limit), idle=str(int(EVICT_IDLE))
+                    )
+                self._forget(db, oldest[0])
+                _bump_epoch(db)
             db.execute("INSERT INTO namespaces VALUES (?, ?, ?)", (ns, now_us, now_us))
             replace_namespace(db, self.store.fixtures(BASELINE), ns)
         return True
@@ -182,12 +200,25 @@ class ControlStore:
             _bump_epoch(db)
         return True
 
+    @staticmethod
+    def _forget(db: sqlite3.Connection, name: str) -> None:
+        delete_namespace(db, name)
+        for table in ("outcomes", "journal"):
+            db.execute(f"DELETE FROM {table} WHERE ns = ?", (name,))
+        db.execute("DELETE FROM namespaces WHERE name = ?", (name,))
+
     def reset(self, ns: str | None) -> list[str]:
-        """Reset ``ns`` (all namespaces if None) to the baseline; clear its queue and journal."""
+        """Reset ``ns`` to the baseline; clear its queue and journal. With None, reset the
+        default namespace and free every other one (each comes back as the baseline on its next
+        use, which is what a reset shows). Returns the namespaces reset."""
         with self.store.transaction() as db:
             names = ["", *_names(db)] if ns is None else [ns]
-            baseline = self.store.fixtures(BASELINE)
+            kept = [""] if ns is None else names
             for name in names:
+                if name not in kept:
+                    self._forget(db, name)
+            baseline = self.store.fixtures(BASELINE)
+            for name in kept:
                 replace_namespace(db, baseline, name)
                 for table in ("outcomes", "journal"):
                     db.execute(f"DELETE FROM {table} WHERE ns = ?", (name,))
@@ -207,7 +238,7 @@ class ControlStore:
             document = to_document(self.store.fixtures(ns))
             what = edit(document)
             try:
-                fixtures = parse_fixtures(json.dumps(document), what)
+                fixtures = parse_fixtures(json.dumps(document, ensure_ascii=False), what)
             except FixtureError as exc:
                 raise MockError(
                     errors.ADMIN_REFUSED, reason=f"refused {what}: {exc.problem}"
@@ -218,7 +249,25 @@ class ControlStore:
     # -- the queue of forced outcomes ------------------------------------------------------
 
     def enqueue(self, ns: str, app_id: str | None, times: int, spec: str) -> Queued:
+        """Queue ``spec``; refused (ADMIN_REFUSED) past :data:`MAX_QUEUED_PER_APP` entries for
+        this app (or for any app) in ``ns``, or :data:`MAX_QUEUED` entries in all."""
         with self.store.transaction() as db:
+            mine = db.execute(
+                "SELECT count(*) FROM outcomes WHERE ns = ? AND app_id IS ?", (ns, app_id)
+            ).fetchone()[0]
+            if mine >= MAX_QUEUED_PER_APP:
+                what = f"app {app_id!r}" if app_id is not None else "any app"
+                raise MockError(
+                    errors.ADMIN_REFUSED,
+                    reason=f"the queue holds {MAX_QUEUED_PER_APP} outcomes for {what} already "
+                    "(the most it keeps): use 'times', or clear it with DELETE /__mock/outcomes",
+                )
+            if db.execute("SELECT count(*) FROM outcomes").fetchone()[0] >= MAX_QUEUED:
+                raise MockError(
+                    errors.ADMIN_REFUSED,
+                    reason=f"the queues hold {MAX_QUEUED} outcomes in all already (the most the "
+                    "mock keeps): clear some with DELETE /__mock/outcomes",
+                )
             cursor = db.execute(
                 "INSERT INTO outcomes (ns, app_id, remaining, spec) VALUES (?, ?, ?, ?)",
                 (ns, app_id, times, spec),
@@ -229,11 +278,18 @@ class ControlStore:
     def consume(self, ns: str, app_id: str | None) -> str | None:
         """Take one use of the first entry for this app (or any app), in queue order."""
         with self.store.transaction() as db:
-            line = db.execute(
-                "SELECT id, remaining, spec FROM outcomes WHERE ns = ?"
-                " AND (app_id IS NULL OR app_id = ?) ORDER BY id LIMIT 1",
-                (ns, app_id),
-            ).fetchone()
+            # The first entry for any app and the first for this app, each one index lookup
+            # (never a scan of other apps' entries); the older of the two is next.
+            lines = [
+                db.execute(
+                    "SELECT id, remaining, spec FROM outcomes WHERE ns = ? AND app_id IS ?"
+                    " ORDER BY id LIMIT 1",
+                    (ns, who),
+                ).fetchone()
+                for who in ({None, app_id} if app_id is not None else {None})
+            ]
+            found = [line for line in lines if line is not None]
+            line = min(found) if found else None
             if line is None:
                 return None
             entry_id, remaining, spec = line

@@ -7,18 +7,23 @@ the admin API refuses exactly what a fixture file would refuse, with the same wo
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import connexion
+import yaml
 from connexion import request
 from connexion.lifecycle import ConnexionResponse
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.validators import VALIDATOR_MAP
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from zitadel_mock.control.admin.guard import DEFAULT_MAX_BODY, AdminGuard
 from zitadel_mock.control.admin.page import PageApp
 from zitadel_mock.control.admin.validators import AdminParameterValidator
 from zitadel_mock.control.admin.views import VIEWS, Body, queued_view, time_text
@@ -40,6 +45,7 @@ from zitadel_mock.fixtures.loader import FixtureError, parse_fixtures
 from zitadel_mock.protocols.gateway import _install_error_handlers
 from zitadel_mock.state.store import from_micros
 
+HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "patch", "options", "head"})
 SPEC_PATH: Final = Path(__file__).resolve().parent / "admin.yaml"
 Answer = tuple[Body, int]
 
@@ -103,7 +109,23 @@ class AdminHandlers:
     async def load_fixtures(self, body: Any) -> Answer:
         ns = self._ns()
         # YAML arrives as the bytes sent; JSON as connexion decoded it (already an object).
-        raw = body if isinstance(body, bytes) else json.dumps(body, indent=1).encode()
+        if "content-type" not in request.headers:  # connexion hands over {} for no body at all
+            raise MockError(
+                errors.ADMIN_REFUSED,
+                reason="the document is missing: send it as application/yaml or application/json",
+            )
+        json_sent = "json" in request.headers["content-type"]
+        empty = not body.strip() if isinstance(body, bytes) else not (body or json_sent)
+        if body is None or empty:
+            raise MockError(
+                errors.ADMIN_REFUSED,
+                reason="the document is empty; to empty the namespace on purpose, send {}",
+            )
+        raw = (
+            body
+            if isinstance(body, bytes)
+            else json.dumps(body, indent=1, ensure_ascii=False).encode()
+        )
         try:
             fixtures = parse_fixtures(raw.decode("utf-8"), "the document")
         except UnicodeDecodeError:
@@ -112,7 +134,8 @@ class AdminHandlers:
             # Lines only mean something in the text that was sent.
             where = str(exc) if isinstance(body, bytes) else f"the document: {exc.problem}"
             raise MockError(errors.ADMIN_REFUSED, reason=where) from None
-        self.control.service.store.load(fixtures, ns)
+        with _characters_only():
+            self.control.service.store.load(fixtures, ns)
         return self._state(ns), 200
 
     async def set_seed(self, body: Body) -> Answer:
@@ -131,7 +154,9 @@ class AdminHandlers:
             document[kind].append(dict(body))
             return f"creating {noun} {key!r}"
 
-        return self._view(kind, key, self.control.store.change(self._ns(), edit)), 201
+        with _characters_only():
+            changed = self.control.store.change(self._ns(), edit)
+        return self._view(kind, key, changed), 201
 
     def _change(self, kind: str, key: str, body: Body) -> Answer:
         _, noun = KINDS[kind]
@@ -145,7 +170,9 @@ class AdminHandlers:
                     item[name] = value
             return f"changing {noun} {key!r}"
 
-        return self._view(kind, key, self.control.store.change(self._ns(), edit)), 200
+        with _characters_only():
+            changed = self.control.store.change(self._ns(), edit)
+        return self._view(kind, key, changed), 200
 
     def _delete(self, kind: str, key: str) -> ConnexionResponse:
         _, noun = KINDS[kind]
@@ -252,6 +279,18 @@ class AdminHandlers:
         return ConnexionResponse(status_code=204)
 
 
+@contextmanager
+def _characters_only() -> Iterator[None]:
+    """A string with a lone surrogate (a YAML escape such as "\\ud800") cannot be stored."""
+    try:
+        yield
+    except UnicodeEncodeError:
+        raise MockError(
+            errors.ADMIN_REFUSED,
+            reason="a string holds a lone surrogate (\\ud800-\\udfff), not a character",
+        ) from None
+
+
 def _find(document: Document, kind: str, key: str) -> dict[str, Any]:
     key_field, noun = KINDS[kind]
     for item in document[kind]:
@@ -260,8 +299,51 @@ def _find(document: Document, kind: str, key: str) -> dict[str, Any]:
     raise MockError(errors.ADMIN_NOT_FOUND, what=f"{noun} {key!r}")
 
 
-def build_admin_app(control: ControlPlane, spec_path: Path = SPEC_PATH) -> ASGIApp:
-    """The admin API behind the page's files (:mod:`zitadel_mock.control.admin.page`)."""
+class AllowFromSpec:
+    """A 405 names in ``Allow`` every method the spec has on that path (connexion names only the
+    methods of the first route that matched the path)."""
+
+    def __init__(self, app: ASGIApp, spec_path: Path, prefix: str = "/__mock") -> None:
+        self.app = app
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        self.paths: list[tuple[re.Pattern[str], bytes]] = []
+        for template, item in spec["paths"].items():
+            methods = [m.upper() for m in item if m in HTTP_METHODS]
+            if "GET" in methods:
+                methods.append("HEAD")
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(prefix + template))
+            self.paths.append((re.compile(pattern), ", ".join(sorted(methods)).encode()))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        allow = next((m for p, m in self.paths if p.fullmatch(path)), None)
+        if allow is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                message = {**message, "headers": [*headers, (b"allow", allow)]}
+            await send(message)
+
+        await self.app(scope, receive, send_allow)
+
+
+def build_admin_app(
+    control: ControlPlane,
+    spec_path: Path = SPEC_PATH,
+    *,
+    token: str | None = None,
+    origins: tuple[str, ...] = (),
+    names: Iterable[str] = (),
+    max_body: int = DEFAULT_MAX_BODY,
+) -> ASGIApp:
+    """The admin API behind the page's files (:mod:`zitadel_mock.control.admin.page`), behind
+    its gate (:mod:`zitadel_mock.control.admin.guard`)."""
     handlers = AdminHandlers(control)
     app = connexion.AsyncApp(
         __name__,
@@ -277,4 +359,10 @@ def build_admin_app(control: ControlPlane, spec_path: Path = SPEC_PATH) -> ASGIA
         pythonic_params=True,
     )
     _install_error_handlers(app)
-    return PageApp(app)
+    return AdminGuard(
+        PageApp(AllowFromSpec(app, spec_path)),
+        token=token,
+        origins=origins,
+        names=names,
+        max_body=max_body,
+    )

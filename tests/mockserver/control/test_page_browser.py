@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import PORTAL, SPA, WEB, LiveServer
+from tests.conftest import PORTAL, SPA, WEB, LiveServer, start_server
 from tests.support.browser import Browser
 from tests.support.control_helpers import fresh_ns, rotate, state
 
@@ -157,3 +157,21 @@ def test_deleting_a_namespace_by_clicking_removes_it(server: LiveServer, browser
     )
     names = [n["name"] for n in server.client.get("/__mock/namespaces").json()["namespaces"]]
     assert ns not in names
+
+
+def test_under_an_admin_token_the_page_asks_once_and_then_works(browser: Browser) -> None:
+    guarded = start_server("--admin-token", "page-token-for-tests")
+    script = browser.send(
+        "Page.addScriptToEvaluateOnNewDocument",
+        source="window.prompt = () => { window.asked = (window.asked || 0) + 1;"
+        " return 'page-token-for-tests'; };",
+    )
+    try:
+        open_page(browser, guarded, fresh_ns())  # the apps show: the calls carry the token
+        assert browser.evaluate("window.asked") == 1  # one question for all the waiting calls
+        assert browser.evaluate("sessionStorage.getItem('zitadel-mock-admin-token')") == (
+            "page-token-for-tests"
+        )
+    finally:
+        browser.send("Page.removeScriptToEvaluateOnNewDocument", identifier=script["identifier"])
+        guarded.stop()

@@ -25,8 +25,25 @@ function say(text, isError) {
   status.classList.toggle("error", Boolean(isError));
 }
 
+// Under --admin-token the admin API answers 401 until the page sends the token: asked for once
+// (one question however many calls are waiting), kept for this tab only.
+const TOKEN_KEY = "zitadel-mock-admin-token";
+let asking = null;
+
+function askToken() {
+  if (!asking) {
+    asking = Promise.resolve().then(() => {
+      const given = window.prompt("This mock needs its admin token (--admin-token):");
+      if (given) sessionStorage.setItem(TOKEN_KEY, given);
+      asking = null;
+      return Boolean(given);
+    });
+  }
+  return asking;
+}
+
 async function api(method, path, body, opts) {
-  const headers = {};
+  const headers = { "X-Mock-Admin": "1" };
   const ns = opts && "ns" in opts ? opts.ns : page.ns;
   if (ns) headers["X-Mock-Namespace"] = ns;
   const init = { method, headers };
@@ -34,7 +51,13 @@ async function api(method, path, body, opts) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(API + path, init);
+  let response;
+  for (;;) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers["X-Mock-Admin-Token"] = token;
+    response = await fetch(API + path, init);
+    if (response.status !== 401 || !(await askToken())) break;
+  }
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
