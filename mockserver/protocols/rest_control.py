@@ -91,13 +91,23 @@ class RestExchange:
     sends goes through :meth:`send`, which keeps the status and, of an error, the start of its
     body, for the journal."""
 
-    __slots__ = ("_body", "_capture", "_held_start", "_send", "app", "receive", "scope", "status")
+    __slots__ = (
+        "_body",
+        "_capture",
+        "_held_start",
+        "_send",
+        "app",
+        "receive",
+        "scope",
+        "status",
+        "watched",
+    )
 
     def __init__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.app = app
         self.scope = scope
-        self.watched = WatchedReceive(receive)
-        self.receive: Receive = self.watched
+        self.receive: Receive = receive  # a WatchedReceive once watch_gone starts watching
+        self.watched: WatchedReceive | None = None  # made only then: most requests never wait
         self._send = send
         self.status: int | None = None
         self._body = bytearray()
@@ -155,6 +165,9 @@ class RestExchange:
         await client_gone(self.receive)
 
     async def watch_gone(self) -> None:
+        if self.watched is None:
+            self.watched = WatchedReceive(self.receive)
+            self.receive = self.watched
         await self.watched.gone()
 
     async def close(self) -> None:
