@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
 from zitadel_mock.control.admin.api import build_admin_app
 from zitadel_mock.control.admin.guard import DEFAULT_MAX_BODY, served_names
@@ -138,23 +138,26 @@ def build_service(settings: Settings, store: Store | None = None) -> SecretServi
     )
 
 
-class MockApp:
+class MockApp(RememberConnection):
     """The one ASGI app that answers every request on the port; the stack is assembled here.
 
     From the outside in (each layer is starlette-style middleware, ``Layer(app, ...)``):
 
-    1. ``RememberConnection``: the server's way to drop an exchange, for the faults.
-    2. ``Lifespan``: the fixture watcher from startup to shutdown; the journal flushed at the end.
-    3. ``KeepEncodedSlashes``, then ``ByPath`` for the v2 and v2beta prefixes to ``ConnectApp``
+    1. ``RememberConnection``: the server's way to drop an exchange, for the faults (MockApp
+       is this layer, so that it costs no call of its own).
+    2. ``KeepEncodedSlashes``, then ``ByPath`` for the v2 and v2beta prefixes to ``ConnectApp``
        (Connect, gRPC and gRPC-web as connect-go serves them, with their own CORS), then
        ``Cors``: ZITADEL's HTTP front.
-    4. ``ByContentType``: gRPC and gRPC-web to ``GrpcApp`` (which goes through the control
+    3. ``ByContentType``: gRPC and gRPC-web to ``GrpcApp`` (which goes through the control
        plane's driver itself); everything else is REST:
-    5. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
+    4. ``ByPath``: ``/__mock`` (and ``GET /``, its link to the page) to the control plane's admin
        API and page, outside the control plane.
-    6. ``RestControl``: every other request through the control plane's driver.
-    7. ``RestOperation``, one per operation with a REST path: ``POST`` on that path, compiled
+    5. ``RestControl``: every other request through the control plane's driver.
+    6. ``RestOperation``, one per operation with a REST path: ``POST`` on that path, compiled
        from the spec.
+    7. ``Lifespan``: the fixture watcher from startup to shutdown; the journal flushed at the
+       end. Lifespan messages pass every layer above untouched; here no request of an
+       operation passes it.
     8. ``DocsOverlay``: ``/openapi.json`` for the Swagger UI.
     9. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
     10. connexion: the spec's other paths, 404 and 405, the docs pages.
@@ -164,10 +167,15 @@ class MockApp:
         self.service = service
         self.settings = settings
         self.control, watcher = build_control(service, settings)
-        routes = RestRoutes()  # the operations' REST paths, matched once per request (6 and 7)
-        self.rest: ASGIApp = with_rest_operations(  # REST under the control plane
-            DocsOverlay(ServeTokenEndpoint(build_rest_app(), service)), service, routes
+        routes = RestRoutes()  # the operations' REST paths, matched once per request (5 and 6)
+        # Lifespan messages pass every layer to connexion, which answers them: Lifespan sits
+        # just outside it, where no request of an operation has to pass it.
+        served: ASGIApp = Lifespan(
+            DocsOverlay(ServeTokenEndpoint(build_rest_app(), service)),
+            background=[watcher.run] if watcher is not None else [],
+            on_shutdown=[self.control.journal.flush],
         )
+        self.rest: ASGIApp = with_rest_operations(served, service, routes)  # under the plane
         rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
         admin = build_admin_app(
             self.control,
@@ -186,15 +194,9 @@ class MockApp:
         )
         app = ByPath(app, to=connect, when=for_v2)
         app = KeepEncodedSlashes(app)
-        app = Lifespan(
-            app,
-            background=[watcher.run] if watcher is not None else [],
-            on_shutdown=[self.control.journal.flush],
-        )
-        self.app: ASGIApp = RememberConnection(app)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
+        # own per request.
+        super().__init__(app)
 
 
 def for_v2(scope: Scope) -> bool:

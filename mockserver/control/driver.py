@@ -157,6 +157,9 @@ async def drive(
         if refused is not None:
             await exchange.send_error(refused)
             return
+        if call.outcome is None:  # nothing forced (no delay, fault or error): the real call
+            await exchange.run(call.ns)
+            return
         try:
             note = await _decided(call, exchange, control.settings.max_stall, deadline)
         except _DeadlinePassedError:

@@ -7,7 +7,13 @@ fewest of 0, 3, 6 or 9 fraction digits that hold the instant: ``2025-01-01T00:00
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_KEPT_SECONDS: Final = 4096  # whole seconds whose date and time text is kept
+# "YYYY-MM-DDTHH:MM:SS" of recent whole seconds since the epoch: answers close in time share it.
+_SECONDS_TEXT: dict[int, str] = {}
 
 
 def protojson_timestamp(moment: datetime) -> str:
@@ -22,3 +28,20 @@ def protojson_timestamp(moment: datetime) -> str:
     if micros % 1000 == 0:
         return text[:23] + "Z"
     return text[:26] + "Z"
+
+
+def protojson_seconds(seconds: int, micros: int) -> str:
+    """The instant ``seconds`` (since the epoch, as ``google.protobuf.Timestamp`` holds it) plus
+    ``micros`` (0 to 999999) as protojson writes it: :func:`protojson_timestamp`'s text, without
+    making a ``datetime`` when the second was written recently."""
+    text = _SECONDS_TEXT.get(seconds)
+    if text is None:
+        text = (_EPOCH + timedelta(seconds=seconds)).isoformat()[:19]
+        if len(_SECONDS_TEXT) >= MAX_KEPT_SECONDS:
+            _SECONDS_TEXT.clear()
+        _SECONDS_TEXT[seconds] = text
+    if micros == 0:
+        return text + "Z"
+    if micros % 1000 == 0:
+        return f"{text}.{micros // 1000:03d}Z"
+    return f"{text}.{micros:06d}Z"

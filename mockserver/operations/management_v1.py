@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final, cast
+from typing import Final
 
 from google.protobuf.message import Message
 
@@ -48,7 +48,7 @@ def rotate_oidc_secret(progress: Progress) -> None:
     """Rows 10 and 11, and the new secret."""
     assert progress.caller is not None, "the command runs after authorization"
     call = progress.call
-    request = cast(RegenerateOIDCClientSecretRequest, call.request)
+    request: RegenerateOIDCClientSecretRequest = call.request  # type: ignore[assignment]
     progress.rotated = progress.service.rotate(
         progress.caller, request.project_id, request.app_id, call.namespace
     )

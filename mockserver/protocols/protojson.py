@@ -3,7 +3,7 @@
 The defaults of Go's ``protojson.Marshal`` (and so of grpc-gateway and connect-go): JSON names,
 fields with their zero value left out, 64-bit integers as decimal strings, enums by name, bytes
 in standard base64, and ``google.protobuf.Timestamp`` by
-:func:`~zitadel_mock.domain.timestamps.protojson_timestamp`. The result is a document for
+:func:`~zitadel_mock.domain.timestamps.protojson_seconds`. The result is a document for
 :mod:`zitadel_mock.domain.jsonbytes` to encode. Kinds the mock's messages do not use (floats,
 maps, other well-known types) are refused rather than written differently from protojson.
 """
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from zitadel_mock.domain.timestamps import protojson_timestamp
+from zitadel_mock.domain.timestamps import protojson_seconds
 
 Convert = Callable[[Any], Any] | None  # None: the value is written as it is
 _F = FieldDescriptor
@@ -37,7 +36,6 @@ _AS_IS: Final = frozenset(
     }
 )
 TIMESTAMP: Final = "google.protobuf.Timestamp"
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Per field: its JSON name and how its value is written (worked out once per field).
 _PLANS: dict[FieldDescriptor, tuple[str, Convert]] = {}
 
@@ -92,7 +90,7 @@ def _converter(descriptor: FieldDescriptor) -> Convert:
 
 def timestamp(value: Any) -> str:
     """A ``google.protobuf.Timestamp`` message; the mock's instants are whole microseconds."""
-    if value.nanos % 1000:
+    micros, finer = divmod(value.nanos, 1000)
+    if finer:
         raise NotImplementedError("a timestamp finer than a microsecond is not written")
-    moment = _EPOCH + timedelta(0, value.seconds, value.nanos // 1000)
-    return protojson_timestamp(moment)
+    return protojson_seconds(value.seconds, micros)

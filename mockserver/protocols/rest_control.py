@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zitadel_mock.control.driver import Held, Request, Sent, drive
@@ -50,16 +51,15 @@ class RestControl:
             return
         ids = self.ids(scope)
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        request = Request(
-            transport="rest",
-            method=scope["method"],
-            path=redact_target(
+        request = Request(  # by position: built for every request (transport, method, path, ...)
+            "rest",
+            scope["method"],
+            redact_target(
                 raw_path.decode("latin-1"), scope.get("query_string", b"").decode("latin-1")
             ),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-            project_id=ids[0] if ids is not None else None,
-            app_id=ids[1] if ids is not None else None,
-            operation=ids is not None,
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            *(ids if ids is not None else (None, None)),
+            ids is not None,
         )
         await drive(self.control, request, RestExchange(self.app, scope, receive, send))
 
@@ -91,11 +91,23 @@ class RestExchange:
     sends goes through :meth:`send`, which keeps the status and, of an error, the start of its
     body, for the journal."""
 
+    __slots__ = (
+        "_body",
+        "_capture",
+        "_held_start",
+        "_send",
+        "app",
+        "receive",
+        "scope",
+        "status",
+        "watched",
+    )
+
     def __init__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.app = app
         self.scope = scope
-        self.watched = WatchedReceive(receive)
-        self.receive: Receive = self.watched
+        self.receive: Receive = receive  # a WatchedReceive once watch_gone starts watching
+        self.watched: WatchedReceive | None = None  # made only then: most requests never wait
         self._send = send
         self.status: int | None = None
         self._body = bytearray()
@@ -153,6 +165,9 @@ class RestExchange:
         await client_gone(self.receive)
 
     async def watch_gone(self) -> None:
+        if self.watched is None:
+            self.watched = WatchedReceive(self.receive)
+            self.receive = self.watched
         await self.watched.gone()
 
     async def close(self) -> None:
@@ -163,6 +178,8 @@ class RestExchange:
         await drop_connection(self.scope)
 
     def sent(self) -> Sent:
+        if not self._body:  # no error body (a success, or nothing sent)
+            return Sent(self.status)
         code, message = self._error()
         return Sent(self.status, code, message)
 
@@ -171,9 +188,12 @@ class RestExchange:
         if not self._body:
             return None, None
         try:
-            body = json.loads(self._body)
-        except ValueError:
-            return None, None
+            body = orjson.loads(self._body)  # the mock's own bodies: UTF-8, no NaN, 64-bit ints
+        except orjson.JSONDecodeError:
+            try:  # whatever else the standard library reads, read as it reads it
+                body = json.loads(self._body)
+            except ValueError:
+                return None, None
         if not isinstance(body, dict):
             return None, None
         code, message = body.get("code"), body.get("message")

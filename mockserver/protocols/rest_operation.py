@@ -270,6 +270,9 @@ class RestOperation:
         self._body_fields = tuple(
             (json, proto) for json, proto in self._string_fields if proto not in in_path
         )
+        # Answers repeat their headers (see OperationSpec.conforms): each set's bytes, kept.
+        self._encoded_headers: dict[tuple[tuple[str, str], ...], tuple[tuple[bytes, bytes], ...]]
+        self._encoded_headers = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         params = self._params(scope)
@@ -284,10 +287,17 @@ class RestOperation:
         if problem is not None:
             log.error("response failed validation against openapi.yaml: %s", problem)
             answer = render_error(MockError(errors.INTERNAL, reason=NONCONFORMING))
+        encoded = self._encoded_headers.get(answer.headers)
+        if encoded is None:
+            encoded = tuple(
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers
+            )
+            if len(self._encoded_headers) < MAX_HEADER_VERDICTS:
+                self._encoded_headers[answer.headers] = encoded
         headers = [
             (b"content-type", b"application/json"),
-            (b"content-length", str(len(answer.body)).encode()),
-            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers),
+            (b"content-length", b"%d" % len(answer.body)),
+            *encoded,
         ]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
@@ -313,15 +323,18 @@ class RestOperation:
                 first[name] = value.decode("latin-1")
         try:
             body = decode_body(await read_body(receive, MAX_BODY_BYTES), self._string_fields)
-            fields = {proto: path[name] for name, proto in self.spec.path_fields}
-            for json, proto in self._body_fields:
-                if json in body or proto in body:
-                    fields[proto] = body[json] if json in body else body[proto]
-            call = Call(
+            fields = {}
+            for name, proto in self.spec.path_fields:
+                fields[proto] = path[name]
+            if body:
+                for json, proto in self._body_fields:
+                    if json in body or proto in body:
+                        fields[proto] = body[json] if json in body else body[proto]
+            call = Call(  # request, authorization, org header, namespace
                 self.operation.request(**fields),
-                authorization=first.get(b"authorization"),
-                org_header=first.get(WANTED[1]),
-                namespace=first.get(WANTED[2], ""),
+                first.get(b"authorization"),
+                first.get(WANTED[1]),
+                first.get(WANTED[2], ""),
             )
             success = self.operation.run(self.service, call)
         except MockError as error:

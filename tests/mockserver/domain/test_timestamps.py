@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import fuzz_examples
-from zitadel_mock.domain.timestamps import protojson_timestamp
+from zitadel_mock.domain.timestamps import protojson_seconds, protojson_timestamp
 from zitadel_proto.zitadel.object_pb2 import ObjectDetails
 
 # Protobuf's Timestamp range (years 1 to 9999), in microseconds as the mock keeps time.
@@ -42,6 +42,22 @@ def protobufs(moment: datetime) -> str:
 @example(moment=datetime(1, 1, 1, tzinfo=UTC))
 def test_a_timestamp_is_written_exactly_as_protobuf_writes_it(moment: datetime) -> None:
     assert protojson_timestamp(moment) == protobufs(moment)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(300))
+@given(moment=st.one_of(instants, whole_seconds, whole_milliseconds))
+@example(moment=datetime(1, 1, 1, tzinfo=UTC))
+def test_a_timestamp_from_seconds_is_written_as_protobuf_writes_it(moment: datetime) -> None:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    assert protojson_seconds(stamp.seconds, stamp.nanos // 1000) == protobufs(moment)
+
+
+def test_a_second_written_before_is_written_the_same_with_another_fraction() -> None:
+    assert protojson_seconds(1_700_000_000, 0) == "2023-11-14T22:13:20Z"
+    assert protojson_seconds(1_700_000_000, 5000) == "2023-11-14T22:13:20.005Z"
+    assert protojson_seconds(1_700_000_000, 5) == "2023-11-14T22:13:20.000005Z"
 
 
 def test_fraction_digits_are_the_fewest_of_0_3_6() -> None:

@@ -135,3 +135,41 @@ def test_a_state_file_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StateFileError, match="newer than this mock's"):
         Store(path)
+
+
+def _sequence(store: Store) -> int:
+    with store.read() as db:
+        return int(
+            db.execute("SELECT sequence FROM projects WHERE id = ?", (PORTAL,)).fetchone()[0]
+        )
+
+
+def test_a_write_that_fails_in_its_block_is_rolled_back_and_its_error_goes_on(store: Store) -> None:
+    before = _sequence(store)
+
+    def failing_write() -> None:
+        with store.transaction() as db:
+            db.execute("UPDATE projects SET sequence = sequence + 100 WHERE id = ?", (PORTAL,))
+            raise LookupError
+
+    with pytest.raises(LookupError):
+        failing_write()
+    assert _sequence(store) == before
+    with store.transaction() as db:  # the next write starts a transaction of its own
+        db.execute("UPDATE projects SET sequence = sequence + 1 WHERE id = ?", (PORTAL,))
+    assert _sequence(store) == before + 1
+
+
+def test_a_failure_of_sqlite_in_a_write_is_state_busy(store: Store) -> None:
+    before = _sequence(store)
+
+    def failing_write() -> None:
+        with store.transaction() as db:
+            db.execute("UPDATE projects SET sequence = sequence + 100 WHERE id = ?", (PORTAL,))
+            db.execute("INSERT INTO no_such_table VALUES (1)")
+
+    with pytest.raises(MockError) as raised:
+        failing_write()
+    assert raised.value.row is errors.STATE_BUSY
+    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+    assert _sequence(store) == before

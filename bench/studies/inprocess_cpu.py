@@ -1,0 +1,279 @@
+"""Server CPU per request, in one process: the whole ASGI app as users start it, no network.
+
+    .venv/bin/python bench/studies/inprocess_cpu.py                 # this checkout
+    .venv/bin/python bench/studies/inprocess_cpu.py --against DIR   # and DIR, in turn
+
+The app is built as ``zitadel-mock serve`` builds it with default settings (demo fixtures, state
+in memory, journal on), and each case's request is driven through its ASGI interface ``N`` times
+per round; the CPU time of the process (``time.process_time()``) per request is taken for each
+round, and the median of the rounds is printed, in µs. Cases run interleaved within a round so
+that each round's figures share the machine's load. No server, socket or HTTP parser is involved:
+what is measured is the app's own cost (the part this repository can change), which moves far
+less with the shared machine's load than ``make bench``'s req/s.
+
+Cases: REST success (a rotation of app "web"), REST 401 (no token), REST 404 (unknown app), gRPC
+(HTTP/2 scope with the trailers extension; h2 itself is not in it) and gRPC-web (binary, over
+HTTP/1.1). Every answer's status (and gRPC status) is checked.
+
+``--against DIR`` (once or more) runs this script under ``DIR/.venv/bin/python`` and under this
+interpreter in turn, ``--runs`` times each, alternating, and prints a column for each: the way to
+compare a commit with another on a loaded machine (``git worktree add DIR COMMIT`` and a venv
+there). Checkouts before issue 10's layout installed the mock as ``mockserver``; the import below
+takes either. ``--statistic min`` takes each case's least disturbed round instead of the median,
+for A/B of changes of a microsecond or two.
+
+Issue 15's comparison (ecf596a is the commit before issue 10's layout)::
+
+    git worktree add /tmp/base ecf596a && (cd /tmp/base && python3 -m venv .venv \
+        && .venv/bin/pip install -q -e '.[dev]')
+    .venv/bin/python bench/studies/inprocess_cpu.py --against /tmp/base --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import importlib
+import json
+import statistics
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _app_module() -> Any:
+    """``zitadel_mock.app``; in a checkout from before issue 10, the same module under the name it
+    was installed as then."""
+    try:
+        return importlib.import_module("zitadel_mock.app")
+    except ImportError:
+        return importlib.import_module("mock" + "server.app")
+
+
+PORTAL = "319487650192752641"
+WEB = "319487671630840321"
+UNKNOWN_APP = "999999999999999999"
+GRPC_METHOD = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"
+
+
+def rotate_path(app: str) -> str:
+    return f"/management/v1/projects/{PORTAL}/apps/{app}/oidc_config/_generate_client_secret"
+
+
+def grpc_message() -> bytes:
+    message = b""
+    for number, value in ((1, PORTAL), (2, WEB)):
+        data = value.encode()
+        message += bytes([number << 3 | 2, len(data)]) + data
+    return b"\x00" + struct.pack(">I", len(message)) + message
+
+
+class Case:
+    """One request, as a fresh scope per call, and what its answer must be."""
+
+    def __init__(
+        self,
+        path: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        status: int,
+        *,
+        http2: bool = False,
+        grpc_ok: bool = False,
+    ) -> None:
+        self.template: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "2" if http2 else "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "server": ("127.0.0.1", 8080),
+            "client": ("127.0.0.1", 40000),
+            "headers": [
+                (b"host", b"127.0.0.1:8080"),
+                *headers,
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+        if http2:
+            self.template["extensions"] = {"http.response.trailers": {}}
+        self.body = body
+        self.status = status
+        self.grpc_ok = grpc_ok
+
+    def scope(self) -> dict[str, Any]:
+        scope = dict(self.template)
+        scope["headers"] = list(self.template["headers"])
+        return scope
+
+
+CASES: dict[str, Case] = {
+    "REST success": Case(
+        rotate_path(WEB),
+        [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
+        b"{}",
+        200,
+    ),
+    "REST 401": Case(rotate_path(WEB), [(b"content-type", b"application/json")], b"{}", 401),
+    "REST 404": Case(
+        rotate_path(UNKNOWN_APP),
+        [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
+        b"{}",
+        404,
+    ),
+    "gRPC success": Case(
+        GRPC_METHOD,
+        [
+            (b"content-type", b"application/grpc"),
+            (b"te", b"trailers"),
+            (b"authorization", b"Bearer admin-pat"),
+        ],
+        grpc_message(),
+        200,
+        http2=True,
+        grpc_ok=True,
+    ),
+    "gRPC-web success": Case(
+        GRPC_METHOD,
+        [
+            (b"content-type", b"application/grpc-web+proto"),
+            (b"x-grpc-web", b"1"),
+            (b"authorization", b"Bearer admin-pat"),
+        ],
+        grpc_message(),
+        200,
+        grpc_ok=True,
+    ),
+}
+
+
+async def drive(app: Any, case: Case, n: int) -> float:
+    """CPU seconds per request of ``n`` requests of ``case`` through ``app``."""
+    message = {"type": "http.request", "body": case.body, "more_body": False}
+    answers: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return message
+
+    async def send(sent: dict[str, Any]) -> None:
+        answers.append(sent)
+
+    scopes = [case.scope() for _ in range(n)]
+    started = time.process_time()
+    for scope in scopes:
+        await app(scope, receive, send)
+    elapsed = time.process_time() - started
+    check(case, answers)
+    return elapsed / n
+
+
+def check(case: Case, answers: list[dict[str, Any]]) -> None:
+    starts = [m for m in answers if m["type"] == "http.response.start"]
+    statuses = {m["status"] for m in starts}
+    if statuses != {case.status}:
+        raise SystemExit(f"unexpected statuses {statuses}")
+    if case.grpc_ok:
+        wire = b"".join(
+            m.get("body", b"") for m in answers if m["type"] == "http.response.body"
+        ) + b"".join(
+            b"".join(k + b":" + v for k, v in m["headers"])
+            for m in answers
+            if m["type"] == "http.response.trailers"
+        )
+        if wire.count(b"grpc-status:0") != len(starts):
+            raise SystemExit("not every gRPC answer has grpc-status 0")
+
+
+async def measure(n: int, rounds: int, only: list[str], statistic: str) -> dict[str, float]:
+    module = _app_module()
+    app = module.build_app(module.Settings())
+    cases = {name: CASES[name] for name in only}
+    for case in cases.values():  # warm-up: caches, compiled validators, the journal's batches
+        await drive(app, case, max(n // 4, 50))
+    per_round: dict[str, list[float]] = {name: [] for name in cases}
+    gc.collect()
+    for _ in range(rounds):
+        for name, case in cases.items():
+            per_round[name].append(await drive(app, case, n))
+    pick = min if statistic == "min" else statistics.median
+    return {name: pick(values) * 1e6 for name, values in per_round.items()}
+
+
+def compare(others: list[Path], runs: int, argv: list[str]) -> None:
+    """Alternate runs of this script in each of ``others`` and here; print the medians side by
+    side, with the ratio of this checkout to the first of ``others``."""
+    checkouts: dict[str, tuple[str, Path | None]] = {
+        str(other): (str(other / ".venv/bin/python"), other) for other in others
+    }
+    checkouts["this checkout"] = (sys.executable, None)
+    results: dict[str, list[dict[str, float]]] = {label: [] for label in checkouts}
+    for _ in range(runs):
+        for label, (python, cwd) in checkouts.items():
+            out = subprocess.run(
+                [python, __file__, "--json", *argv],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+            ).stdout
+            results[label].append(json.loads(out))
+    labels = list(results)
+    names = list(results[labels[0]][0])
+    print(f"| case | {' | '.join(labels)} | ratio to the first |")
+    print(f"| --- | {' | '.join('---:' for _ in labels)} | ---: |")
+    for name in names:
+        medians = [statistics.median(r[name] for r in results[label]) for label in labels]
+        spread = [
+            f"{m:.1f} ({min(r[name] for r in results[label]):.1f} to "
+            f"{max(r[name] for r in results[label]):.1f})"
+            for m, label in zip(medians, labels, strict=True)
+        ]
+        print(f"| {name} | {' | '.join(spread)} | {medians[-1] / medians[0]:.2f} |")
+    print(f"\nµs of CPU per request, median of {runs} runs each (range), alternating.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=2000, help="requests per case per round")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--case", action="append", choices=list(CASES), help="only these cases")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--statistic",
+        choices=("median", "min"),
+        default="median",
+        help="of the rounds (min: the least disturbed round, for A/B of small changes)",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        help="another checkout with its own .venv (may be given more than once)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="with --against: runs of each")
+    args = parser.parse_args()
+    only = args.case or list(CASES)
+    if args.against is not None:
+        passed = ["-n", str(args.n), "--rounds", str(args.rounds), "--statistic", args.statistic]
+        for name in only:
+            passed += ["--case", name]
+        compare([path.resolve() for path in args.against], args.runs, passed)
+        return
+    result = asyncio.run(measure(args.n, args.rounds, only, args.statistic))
+    if args.json:
+        print(json.dumps(result))
+        return
+    for name, micros in result.items():
+        print(f"{name:18s} {micros:7.1f} µs CPU per request")
+
+
+if __name__ == "__main__":
+    main()
