@@ -80,8 +80,11 @@ def redact_authorization(value: str) -> str:
     return f"{scheme} {REDACTED}"
 
 
+_SENSITIVE_PART: Final = re.compile("|".join(SENSITIVE_NAME_PARTS))
+
+
 def sensitive_name(name: str) -> bool:
-    return name in SENSITIVE_HEADERS or any(part in name for part in SENSITIVE_NAME_PARTS)
+    return name in SENSITIVE_HEADERS or _SENSITIVE_PART.search(name) is not None
 
 
 def holds_secret(value: str, is_secret: IsSecret | None) -> bool:
@@ -96,11 +99,12 @@ def holds_secret(value: str, is_secret: IsSecret | None) -> bool:
 
 
 def redact_headers(
-    headers: Iterable[tuple[str, str]], is_secret: IsSecret | None = None
+    headers: Iterable[tuple[str, str]], holds: IsSecret | None = None
 ) -> dict[str, str]:
     """Headers by lower-case name (repeated ones joined with ", "), credentials redacted: the
     ``Authorization`` header as a fingerprint, every header whose name says it holds a credential,
-    and every value that is (or holds) a live client secret or token, whatever its name."""
+    and every value that is (or holds) a live client secret or token, whatever its name
+    (``holds``: :func:`holds_secret` over the live secrets, or a cache of it)."""
     out: dict[str, str] = {}
     omitted = 0
     for raw_name, raw_value in headers:
@@ -110,7 +114,7 @@ def redact_headers(
             continue
         if name == "authorization":
             value = redact_authorization(raw_value)
-        elif sensitive_name(name) or holds_secret(raw_value, is_secret):
+        elif sensitive_name(name) or (holds is not None and holds(raw_value)):
             value = REDACTED
         else:
             value = cut(raw_value, MAX_KEPT_VALUE)
@@ -127,9 +131,9 @@ def cut(text: str, limit: int) -> str:
     return f"{text[:limit]}… (+{len(text) - limit} characters)"
 
 
-def redact_target(path: str, query: str, is_secret: IsSecret | None = None) -> str:
+def redact_target(path: str, query: str, holds: IsSecret | None = None) -> str:
     """The request target with the values of credential-like query parameters redacted (and of
-    any parameter whose value is a live secret)."""
+    any parameter whose value holds a live secret, as ``holds`` tells)."""
     if not query:
         return path
     pairs = parse_qsl(query, keep_blank_values=True)
@@ -137,7 +141,7 @@ def redact_target(path: str, query: str, is_secret: IsSecret | None = None) -> s
         (
             k,
             REDACTED
-            if any(s in k.lower() for s in SENSITIVE_PARAMS) or holds_secret(v, is_secret)
+            if any(s in k.lower() for s in SENSITIVE_PARAMS) or (holds is not None and holds(v))
             else v,
         )
         for k, v in pairs
@@ -145,11 +149,11 @@ def redact_target(path: str, query: str, is_secret: IsSecret | None = None) -> s
     return f"{path}?{urlencode(safe, safe='<>')}"
 
 
-def redact_live(target: str, is_secret: IsSecret) -> str:
+def redact_live(target: str, holds: IsSecret) -> str:
     """``target`` (already through :func:`redact_target`) with live secrets in its query too,
     cut to :data:`MAX_KEPT_TARGET` characters."""
     path, sep, query = target.partition("?")
-    return cut(redact_target(path, query, is_secret) if sep else target, MAX_KEPT_TARGET)
+    return cut(redact_target(path, query, holds) if sep else target, MAX_KEPT_TARGET)
 
 
 class Journal:

@@ -13,6 +13,8 @@ Every transport does the same for each request (README "Control plane"):
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import random
 import re
 import time
@@ -22,8 +24,10 @@ from typing import Any, Final, NamedTuple
 
 from zitadel_mock.control.journal import (
     FLUSH_DELAY,
+    MIN_SECRET,
     IsSecret,
     Journal,
+    holds_secret,
     redact_headers,
     redact_live,
 )
@@ -41,7 +45,7 @@ from zitadel_mock.domain.headers import NAMESPACE_HEADER
 from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.state.control_store import ControlStore, NamespaceUse, Pulse, Queued
-from zitadel_mock.state.store import to_micros
+from zitadel_mock.state.store import Credentials, to_micros
 
 PREFER_HEADER: Final = "prefer"
 NAMESPACE_NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -120,6 +124,7 @@ class ControlPlane:
         self._pulse = pulse
         self._epoch, self._seed_version = pulse.epoch, pulse.seed_version
         self._known: dict[str, float] = {}  # namespace -> when this worker last marked it used
+        self._live: dict[str, _LiveSecrets] = {}  # namespace -> its live credentials, for redaction
         ttl = settings.namespace_ttl
         self._touch_every = min(10.0, ttl / 4)
         self._sweep_every = min(60.0, max(0.5, ttl / 10))
@@ -168,9 +173,9 @@ class ControlPlane:
             ns, error, outcome = "", refusal, None
         recorded: dict[str, str] = {}
         if self.journal.enabled:
-            is_secret = self.live_secrets(ns)
-            recorded = redact_headers(pairs, is_secret)
-            path = redact_live(path, is_secret)
+            holds = self.live_secrets(ns)
+            recorded = redact_headers(pairs, holds)
+            path = redact_live(path, holds)
         return Call(
             transport,
             method,
@@ -235,24 +240,18 @@ class ControlPlane:
     # -- namespaces ------------------------------------------------------------------------
 
     def live_secrets(self, ns: str) -> IsSecret:
-        """Whether a string is a client secret or a bearer token of namespace ``ns`` now."""
-        known: list[tuple[set[str], list[SecretHash]] | None] = []  # read on the first question
-
-        def is_secret(value: str) -> bool:
-            if not known:
-                try:
-                    fixtures = self.service.store.fixtures(ns)
-                except MockError:  # the state cannot be read (lost, busy): redact every value
-                    known.append(None)
-                else:
-                    hashes = [SecretHash(a.secret_hash) for a in fixtures.apps if a.secret_hash]
-                    known.append(({t.digest for t in fixtures.tokens}, hashes))
-            if known[0] is None:
-                return True
-            digests, hashes = known[0]
-            return token_digest(value) in digests or any(h.matches(value) for h in hashes)
-
-        return is_secret
+        """Whether a value is, or holds as a word, a client secret or a bearer token of namespace
+        ``ns`` now (:func:`~zitadel_mock.control.journal.holds_secret`)."""
+        try:
+            credentials = self.service.store.credentials(ns)
+        except MockError:  # the state cannot be read (lost, busy): redact every value
+            return _redact_all
+        live = self._live.get(ns)
+        if live is None or live.credentials != credentials:  # a rotation or an admin change
+            if len(self._live) > 2 * self.settings.max_namespaces:
+                self._live.clear()
+            live = self._live[ns] = _LiveSecrets(credentials)
+        return live
 
     def namespace(self, raw: str | None) -> str:
         """The namespace a header names, created on first use; raises BAD_NAMESPACE."""
@@ -338,3 +337,39 @@ class ControlPlane:
             service.generator.reseed(seeded_random_bytes(seed))
             service.clock = SteppingClock()
         self.rng.seed(seed)
+
+
+def _redact_all(_value: str) -> bool:
+    return True
+
+
+class _LiveSecrets:
+    """A namespace's token digests and secret hashes as the store read them, and what each word
+    asked about turned out to be while they stay the same. Words are remembered by a keyed
+    digest, never as text: a header word may be a secret."""
+
+    __slots__ = ("_digests", "_hashes", "_key", "_seen", "credentials")
+    MAX_SEEN: Final = 4096
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self._digests = credentials.token_digests
+        self._hashes = [SecretHash(h) for h in credentials.secret_hashes]
+        self._key = os.urandom(16)
+        self._seen: dict[bytes, bool] = {}
+
+    def __call__(self, value: str) -> bool:
+        """:func:`holds_secret` of ``value``, remembered while the credentials stay the same."""
+        if len(value) < MIN_SECRET:
+            return False
+        key = hashlib.blake2b(value.encode(), key=self._key, digest_size=16).digest()
+        known = self._seen.get(key)
+        if known is None:
+            known = holds_secret(value, self._is_secret)
+            if len(self._seen) >= self.MAX_SEEN:
+                self._seen.clear()
+            self._seen[key] = known
+        return known
+
+    def _is_secret(self, word: str) -> bool:
+        return token_digest(word) in self._digests or any(h.matches(word) for h in self._hashes)

@@ -90,6 +90,14 @@ def pinned_identity(path: str) -> tuple[int, int] | None:
     return int(dev), int(ino)
 
 
+class Credentials(NamedTuple):
+    """What a namespace's live credentials can be recognised by: its bearer tokens' digests and
+    its apps' salted secret hashes (never a plaintext)."""
+
+    token_digests: frozenset[str]
+    secret_hashes: tuple[str, ...]
+
+
 class Rotation(NamedTuple):  # a tuple, not a frozen dataclass: made on every rotation
     """What a rotation committed: the project's new sequence, its time and the owning org."""
 
@@ -194,6 +202,8 @@ class Store:
         self._busy_timeout_ms = busy_timeout_ms
         self._lock = threading.RLock()
         self._cache = ReadCache(shared=self.path is not None)
+        self._writes = 0  # write transactions this process began (own commits move no data_version)
+        self._credentials: dict[str, tuple[tuple[int, int], Credentials]] = {}
         self._lost: str | None = None  # why this store no longer answers (sticky)
         self._identity: tuple[int, int] | None = None
         self._checked_at = 0.0
@@ -346,6 +356,7 @@ class Store:
     def _check_before_write(self) -> None:
         self.check_file()
         self.check_writable()
+        self._writes += 1
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -418,6 +429,29 @@ class Store:
                 (ns, client_id),
             ).fetchone()
         return app_from_line(line) if line else None
+
+    def credentials(self, ns: str = "") -> Credentials:
+        """The namespace's :class:`Credentials`, read again only when something may have changed
+        them: a write of this process, or a commit of another (``PRAGMA data_version``)."""
+        with self._lock:
+            self.check_file(force=False)
+            try:
+                stamp = (self._writes, self._db.execute("PRAGMA data_version").fetchone()[0])
+                known = self._credentials.get(ns)
+                if known is not None and known[0] == stamp:
+                    return known[1]
+                tokens = self._db.execute("SELECT digest FROM tokens WHERE ns = ?", (ns,))
+                digests = frozenset(d for (d,) in tokens)
+                hashes = self._db.execute(
+                    "SELECT secret_hash FROM apps WHERE ns = ? AND secret_hash IS NOT NULL", (ns,)
+                )
+                credentials = Credentials(digests, tuple(h for (h,) in hashes))
+            except sqlite3.Error as exc:
+                raise MockError(errors.STATE_BUSY) from exc
+            if len(self._credentials) >= 4096:
+                self._credentials.clear()
+            self._credentials[ns] = (stamp, credentials)
+            return credentials
 
     def fixtures(self, ns: str = "") -> Fixtures:
         """Everything in namespace ``ns``, as records (secrets only as hashes)."""
