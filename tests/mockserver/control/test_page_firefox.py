@@ -1,23 +1,30 @@
-"""The page in Debian's Firefox ESR, headless: its ``--screenshot`` renders ``/__mock/``.
+"""The page in Debian's Firefox ESR, headless.
 
-A smoke test only: Firefox takes the screenshot at the load event, so it shows the page's HTML
-and CSS as Firefox lays them out (tables, forms, panels), not what the script fetches later. The
-page's behaviour is driven in Chromium (test_page_browser.py). Skipped where firefox-esr is
-missing (`make test` installs it).
+Its ``--screenshot`` renders ``/__mock/`` (taken at the load event: the page's HTML and CSS as
+Firefox lays them out, not what the script fetches later); and, driven over WebDriver BiDi, the
+page's script runs there: a journal entry arrives through the event stream. The page's other
+behaviour is driven in Chromium (test_page_browser.py). Skipped where firefox-esr is missing
+(`make test` installs it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
 import subprocess
+import time
 import zlib
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import LiveServer
+from tests.conftest import WEB, LiveServer, free_port
+from tests.support.control_helpers import fresh_ns, rotate
 
 FIREFOX = shutil.which("firefox-esr")
 WIDTH, HEIGHT = 1400, 1000
@@ -72,3 +79,95 @@ def test_firefox_renders_the_page(server: LiveServer, tmp_path: Path) -> None:
     assert empty_size == page_size == (WIDTH, HEIGHT)
     assert empty_rows <= 2  # the check below can tell: a blank page has (almost) one line
     assert page_rows > 100  # headings, tables and form controls drawn over many lines
+
+
+class Firefox:
+    """Firefox ESR headless, driven over WebDriver BiDi (its remote agent, no geckodriver)."""
+
+    def __init__(self, folder: Path) -> None:
+        assert FIREFOX is not None
+        port = free_port()
+        profile = folder / "profile"
+        profile.mkdir()
+        self.process = subprocess.Popen(
+            [FIREFOX, "--headless", f"--remote-debugging-port={port}", "--profile", str(profile)],
+            env={**os.environ, "HOME": str(folder), "MOZ_CRASHREPORTER_DISABLE": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._next_id = 0
+        self._stack = ExitStack()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                url = f"ws://127.0.0.1:{port}/session"
+                self.ws: ClientConnection = self._stack.enter_context(connect(url, max_size=None))
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.close()
+                    raise
+                time.sleep(0.2)
+        self.send("session.new", capabilities={})
+        self.context = self.send("browsingContext.getTree")["contexts"][0]["context"]
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        ident = self._next_id
+        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") != ident:
+                continue
+            assert message.get("type") != "error", message
+            result: dict[str, Any] = message["result"]
+            return result
+
+    def load(self, url: str) -> None:
+        self.send("browsingContext.navigate", context=self.context, url=url, wait="complete")
+
+    def evaluate(self, expression: str) -> Any:
+        target = {"context": self.context}
+        answer = self.send(
+            "script.evaluate", expression=expression, target=target, awaitPromise=False
+        )
+        assert answer.get("type") == "success", answer
+        return answer["result"].get("value")
+
+    def wait_for(self, condition: str, what: str) -> None:
+        deadline = time.monotonic() + 20
+        while not self.evaluate(condition):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Firefox never showed {what}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        self._stack.close()
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def test_in_firefox_the_journal_entry_arrives_through_the_stream(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    firefox = Firefox(tmp_path)
+    try:
+        ns = fresh_ns()
+        firefox.load(f"{server.url}/__mock/#{ns}")
+        firefox.wait_for(
+            f"!!document.querySelector('#apps tr[data-app=\"{WEB}\"]')", "the demo apps"
+        )
+        firefox.wait_for(
+            "document.getElementById('journal-live').dataset.via === 'stream'", "the stream open"
+        )
+        assert rotate(server, ns).status_code == 200
+        rows = "[...document.querySelectorAll('#journal tr.entry')]"
+        firefox.wait_for(f"{rows}.some(r => r.dataset.status === '200')", "the entry")
+        resources = "performance.getEntriesByType('resource')"
+        assert not firefox.evaluate(f"{resources}.some(e => e.name.includes('/__mock/journal?'))")
+    finally:
+        firefox.close()
