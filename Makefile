@@ -18,13 +18,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/zitadel-mock serve --host $(HOST) --port $(PORT)
 
-# The page's browser test drives Debian's Chromium headless (tests/support/browser.py): a fresh
-# machine installs it once, as root; where /usr/bin/chromium exists this step does nothing.
+# The page's browser test drives Debian's Chromium headless (tests/support/browser.py), a smoke test
+# renders it in Firefox ESR (tests/mockserver/control/test_page_firefox.py): a fresh
+# machine installs them once, as root; where /usr/bin/chromium exists this step does nothing (the
+# Firefox test then skips if firefox-esr is missing).
 CHROMIUM := /usr/bin/chromium
 
 $(CHROMIUM):
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver firefox-esr
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest

@@ -207,10 +207,16 @@ class Journal:
                 )
 
     def read(
-        self, ns: str, app_id: str | None = None, status: int | None = None, limit: int = 100
+        self,
+        ns: str,
+        app_id: str | None = None,
+        status: int | None = None,
+        limit: int = 100,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
+        """Oldest first: the newest ``limit`` entries, or the first ``limit`` after id ``after``."""
         self.flush()
-        entries = self.store.journal(ns, app_id, status, limit)
+        entries = self.store.journal(ns, app_id, status, limit, after)
         for entry in entries:
             entry["time"] = protojson_timestamp(from_micros(entry["time"]))
         return entries

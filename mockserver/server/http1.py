@@ -19,6 +19,9 @@ from uvicorn.server import ServerState
 
 from zitadel_mock.server.limits import Slot, limit_log, port_state
 
+# The event a streaming response (the journal's server-sent events) waits on to end at a stop:
+# uvicorn waits for every response in flight before it stops, and a stream never ends by itself.
+STOPPING: Final = "zitadel_mock.stopping"
 REASONS: Final = {414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 # After a refusal the rest of the request is read and dropped for a moment (as Go's net/http
 # does before it closes): closing with unread input makes the kernel send RST, and the client
@@ -63,6 +66,11 @@ class Http1Protocol(HttpToolsProtocol):
         self.head_timer: asyncio.TimerHandle | None = None
         self.refused = False
         self.discard_left = LINGER_BYTES
+        self.stopping = asyncio.Event()
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
@@ -152,6 +160,9 @@ class Http1Protocol(HttpToolsProtocol):
         self.in_head = False
         self._cancel_head_timer()
         super().on_headers_complete()
+        if self.scope is not None:  # the app's task has not started yet
+            extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
+            extensions[STOPPING] = self.stopping
 
     # -- the head-read timer ------------------------------------------------------------------
 

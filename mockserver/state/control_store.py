@@ -331,22 +331,33 @@ class ControlStore:
                 )
 
     def journal(
-        self, ns: str, app_id: str | None, status: int | None, limit: int
+        self,
+        ns: str,
+        app_id: str | None,
+        status: int | None,
+        limit: int,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
-        """The newest ``limit`` matching entries of ``ns``, oldest first."""
+        """The newest ``limit`` matching entries of ``ns``, oldest first; with ``after``, the
+        oldest ``limit`` matching entries whose id is larger (ids only grow: AUTOINCREMENT)."""
         query = "SELECT id, entry FROM journal WHERE ns = ?"
         args: list[object] = [ns]
+        if after is not None:
+            query += " AND id > ?"
+            args.append(after)
         if app_id is not None:
             query += " AND app_id = ?"
             args.append(app_id)
         if status is not None:
             query += " AND status = ?"
             args.append(status)
-        query += " ORDER BY id DESC LIMIT ?"
+        query += " ORDER BY id DESC LIMIT ?" if after is None else " ORDER BY id LIMIT ?"
         args.append(limit)
         with self.store.read() as db:
             lines = db.execute(query, args).fetchall()
-        return [{"id": line[0], **json.loads(line[1])} for line in reversed(lines)]
+        if after is None:
+            lines.reverse()
+        return [{"id": line[0], **json.loads(line[1])} for line in lines]
 
     def clear_journal(self, ns: str) -> None:
         with self.store.transaction() as db:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zitadel_mock.control.admin.guard import DEFAULT_MAX_BODY, AdminGuard
 from zitadel_mock.control.admin.page import PageApp
+from zitadel_mock.control.admin.stream import JournalStream
 from zitadel_mock.control.admin.validators import AdminParameterValidator
 from zitadel_mock.control.admin.views import VIEWS, Body, queued_view, time_text
 from zitadel_mock.control.outcomes import (
@@ -274,6 +275,10 @@ class AdminHandlers:
         entries = self.control.journal.read(self._ns(), app, status, limit)
         return {"entries": entries}, 200
 
+    async def stream_journal(self) -> Answer:
+        """Never reached: :class:`JournalStream` answers this path before connexion."""
+        raise MockError(errors.ADMIN_NOT_FOUND, what="the journal stream")
+
     async def clear_journal(self) -> ConnexionResponse:
         self.control.journal.clear(self._ns())
         return ConnexionResponse(status_code=204)
@@ -360,7 +365,7 @@ def build_admin_app(
     )
     _install_error_handlers(app)
     return AdminGuard(
-        PageApp(AllowFromSpec(app, spec_path)),
+        PageApp(JournalStream(AllowFromSpec(app, spec_path), control)),
         token=token,
         origins=origins,
         names=names,

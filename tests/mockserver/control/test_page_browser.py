@@ -68,6 +68,11 @@ def test_a_404_queued_by_clicking_answers_the_next_call_and_shows_in_the_journal
         "document.querySelector('#queue tbody').textContent.includes('nothing queued')",
         "the queue emptied",
     )
+    # It came through the stream (GET /__mock/journal/stream): the page never polled the journal.
+    assert browser.evaluate("document.getElementById('journal-live').dataset.via") == "stream"
+    assert not browser.evaluate(
+        "performance.getEntriesByType('resource').some(e => e.name.includes('/__mock/journal?'))"
+    )
 
 
 def test_clearing_the_queue_by_clicking_lets_the_next_call_succeed(
@@ -175,3 +180,18 @@ def test_under_an_admin_token_the_page_asks_once_and_then_works(browser: Browser
     finally:
         browser.send("Page.removeScriptToEvaluateOnNewDocument", identifier=script["identifier"])
         guarded.stop()
+
+
+def test_pausing_closes_the_stream_and_resuming_shows_what_came_meanwhile(
+    server: LiveServer, browser: Browser
+) -> None:
+    ns = fresh_ns()
+    open_page(browser, server, ns)
+    browser.wait_for("page.stream !== null", "the journal stream open")
+    browser.click("#journal-pause")
+    browser.wait_for("page.stream === null", "the stream closed while paused")
+    assert rotate(server, ns).status_code == 200
+    assert journal_statuses(browser) == []
+    browser.click("#journal-pause")
+    browser.wait_for("document.querySelectorAll('#journal tr.entry').length === 1", "the entry")
+    assert journal_statuses(browser) == ["200"]

@@ -3,7 +3,7 @@
 "use strict";
 
 const API = "/__mock";
-const POLL_MS = 1000; // the journal is polled (GET /__mock/journal), not pushed
+const POLL_MS = 1000; // state is polled; the journal comes as events (GET /__mock/journal/stream)
 const JOURNAL_LIMIT = 200;
 
 const page = {
@@ -15,6 +15,11 @@ const page = {
   busy: false,
   tick: 0,
   wantAll: false,
+  stream: null, // the EventSource of the journal, while one is open
+  streamKey: "", // what it follows: namespace, app, status
+  streamFailed: false, // refused once (e.g. under --admin-token): poll from then on
+  entries: [],
+  drawPending: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -221,13 +226,82 @@ function renderJournal(entries) {
   }, "no requests yet in this namespace", 7);
 }
 
-async function pollJournal() {
+function journalParams() {
   const params = new URLSearchParams({ limit: JOURNAL_LIMIT });
   if ($("journal-app").value) params.set("app", $("journal-app").value);
   const status = $("journal-status").value;
   if (status) params.set("status", status);
-  const body = await api("GET", `/journal?${params}`);
+  return params;
+}
+
+async function pollJournal() {
+  const body = await api("GET", `/journal?${journalParams()}`);
+  showVia("polling");
   renderJournal(body.entries);
+}
+
+function showVia(via) {
+  $("journal-live").dataset.via = via;
+  if (!$("journal-pause").checked) $("journal-live").textContent = `live (${via})`;
+}
+
+// An EventSource sends no headers: the namespace goes in the query, and under --admin-token
+// (the token is never put in a URL) the page polls instead.
+function canStream() {
+  return typeof EventSource === "function" && !page.streamFailed && !sessionStorage.getItem(TOKEN_KEY);
+}
+
+function closeStream() {
+  if (page.stream) page.stream.close();
+  page.stream = null;
+  page.streamKey = "";
+}
+
+function followJournal() {
+  const params = journalParams();
+  if (page.ns) params.set("namespace", page.ns);
+  const key = params.toString();
+  if (page.stream && page.streamKey === key) return;
+  closeStream();
+  page.entries = [];
+  page.shown.journal = undefined;
+  const source = new EventSource(`${API}/journal/stream?${key}`);
+  page.stream = source;
+  page.streamKey = key;
+  source.onopen = () => showVia("stream");
+  source.onmessage = (event) => {
+    if (page.stream !== source) return;
+    page.entries.push(JSON.parse(event.data));
+    if (page.entries.length > JOURNAL_LIMIT) page.entries.splice(0, page.entries.length - JOURNAL_LIMIT);
+    if (!page.drawPending) {
+      page.drawPending = true;
+      setTimeout(() => {
+        page.drawPending = false;
+        if (page.stream === source) renderJournal(page.entries);
+      }, 0);
+    }
+  };
+  source.onerror = () => {
+    // CONNECTING: EventSource reconnects by itself, with Last-Event-ID. CLOSED: refused.
+    if (source.readyState === EventSource.CLOSED && page.stream === source) {
+      page.streamFailed = true;
+      closeStream();
+      refresh();
+    }
+  };
+  if (!page.entries.length) renderJournal(page.entries);
+}
+
+async function showJournal() {
+  if ($("journal-pause").checked) {
+    closeStream();
+    return;
+  }
+  if (canStream()) followJournal();
+  else {
+    closeStream();
+    await pollJournal();
+  }
 }
 
 // -- namespaces ------------------------------------------------------------------------------
@@ -275,6 +349,7 @@ async function act(done, call) {
   } catch (error) {
     say(error.message, true);
   }
+  closeStream(); // a reset or a cleared journal: start again from what is there now
   await refresh(true);
 }
 
@@ -318,7 +393,7 @@ async function refresh(all) {
     ]);
     renderState(state);
     if (namespaces) renderNamespaces(namespaces);
-    if (!$("journal-pause").checked) await pollJournal();
+    await showJournal();
     if ($("status").classList.contains("error") && $("status").dataset.poll) say("");
   } catch (error) {
     say(error.message, true);
@@ -333,6 +408,12 @@ async function refresh(all) {
 }
 
 function wire() {
+  // A page left (or kept in the back-forward cache) gives its connection back: a browser opens
+  // at most 6 HTTP/1.1 connections to one host, and an open stream holds one.
+  window.addEventListener("pagehide", closeStream);
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) refresh(true);
+  });
   window.addEventListener("hashchange", () => {
     const name = decodeURIComponent(location.hash.slice(1));
     if (name !== page.ns) openNamespace(name);
@@ -353,8 +434,9 @@ function wire() {
   $("queue-clear").addEventListener("click", () => act("queue cleared", () => api("DELETE", "/outcomes")));
   $("journal-clear").addEventListener("click", () => act("journal cleared", () => api("DELETE", "/journal")));
   $("journal-pause").addEventListener("change", (e) => {
-    $("journal-live").textContent = e.target.checked ? "paused" : "live";
+    $("journal-live").textContent = e.target.checked ? "paused" : `live (${$("journal-live").dataset.via || "polling"})`;
     $("journal-live").classList.toggle("paused", e.target.checked);
+    refresh();
   });
   for (const id of ["journal-app", "journal-status"]) $(id).addEventListener("change", () => refresh());
   $("reset").addEventListener("click", () => act("namespace reset", () => api("POST", "/reset")));
