@@ -3,11 +3,10 @@
 It checks the options first (an unsafe or incomplete target is refused before pytest starts),
 then runs ``python -m pytest --pyargs zitadel_contract.suite`` in a fresh process, with the
 project's own pytest settings out of the way and tokens passed in the environment, never on a
-command line.
-The exit codes are the plugin's (:data:`zitadel_contract.preflight.EXIT_CODES`): 0 the contract
-holds, 1 broken promises, 2 usage error or safety refusal, 3 target unreachable, 4 credentials or
-app wrong, 5 nothing ran. The plugin turns pytest's own usage errors in a contract run (a bad ``-k``
-expression, say) into 2.
+command line. The exit codes are the plugin's (:data:`zitadel_contract.preflight.EXIT_CODES`): 0 the
+contract holds, 1 broken promises, 2 usage error or safety refusal, 3 target unreachable, 4
+credentials or app wrong, 5 nothing ran. The plugin turns pytest's own usage errors in a contract
+run (a bad ``-k`` expression, say) into 2.
 """
 
 from __future__ import annotations

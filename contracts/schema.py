@@ -5,9 +5,8 @@ Cases come from schemathesis (its deterministic coverage cases, then Hypothesis-
 positive and negative ones). Before a case is sent, :func:`aim` pins both path ids of sensible
 length (v2: the ids in the body) to the given app and puts in the run's token and org; an id
 schemathesis makes empty or longer than 200 characters is left as it is, since ZITADEL refuses
-it before looking anything up.
-Each response then goes through the checks below, one by one so that every failure carries the
-name of the check that found it.
+it before looking anything up. Each response then goes through the checks below, one by one so that
+every failure carries the name of the check that found it.
 """
 
 from __future__ import annotations

@@ -1,14 +1,12 @@
 """What a gRPC or gRPC-web answer must look like, read into the suite's :class:`Reply`.
 
 The wire-neutral half of the gRPC transports (:mod:`zitadel_contract.transports.grpc_calls`): the
-request
-message a :class:`Call` becomes, and how a success (RegenerateOIDCClientSecretResponse) and an
-error (``grpc-status``, ``grpc-message``, ``grpc-status-details-bin``) are read, whichever wire
+request message a :class:`Call` becomes, and how a success (RegenerateOIDCClientSecretResponse) and
+an error (``grpc-status``, ``grpc-message``, ``grpc-status-details-bin``) are read, whichever wire
 brought them (:mod:`zitadel_contract.transports.grpc_web_reply` takes a gRPC-web body apart).
-Whatever breaks a
-promise on the way becomes a :class:`Violation` in ``Reply.problems``; the ErrorDetails go into
-``Reply.details`` in the shape the REST reading gives them (``@type``, ``id``, ``message``), so
-the checks every reply passes apply unchanged.
+Whatever breaks a promise on the way becomes a :class:`Violation` in ``Reply.problems``; the
+ErrorDetails go into ``Reply.details`` in the shape the REST reading gives them (``@type``, ``id``,
+``message``), so the checks every reply passes apply unchanged.
 """
 
 from __future__ import annotations

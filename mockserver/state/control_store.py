@@ -1,11 +1,10 @@
 """The control plane's part of the SQLite state, shared by every worker that opens the same file.
 
 Beside the records of :mod:`zitadel_mock.state.store` it keeps: the fixtures the server started
-with (the
-reserved namespace ``@baseline``), the namespaces in use and their last use, the queue of forced
-outcomes, the request journal, and a few values (``meta``): the seed, the digest of the loaded
-fixture file, and an ``epoch`` that moves whenever namespaces are reset, reloaded or expired, so
-that every worker drops what it cached about them.
+with (the reserved namespace ``@baseline``), the namespaces in use and their last use, the queue of
+forced outcomes, the request journal, and a few values (``meta``): the seed, the digest of the
+loaded fixture file, and an ``epoch`` that moves whenever namespaces are reset, reloaded or expired,
+so that every worker drops what it cached about them.
 """
 
 from __future__ import annotations
