@@ -51,14 +51,15 @@ def wait_for_gone(server: LiveServer, ns: str, count: int) -> list[dict[str, obj
         time.sleep(0.1)
 
 
-def test_http1_clients_that_hang_up_during_a_delay_are_not_rotated(live: LiveServer) -> None:
-    ns = fresh_ns()
+def assert_hang_ups_not_rotated(live: LiveServer, ns: str, request: bytes) -> None:
+    """``clients()`` HTTP/1.1 clients send ``request`` (delayed by ``Prefer``), a probe client is
+    served meanwhile, then they hang up: each is journalled as gone, none rotated."""
     before = sequence(live, ns)
     count = clients()
     socks = []
     for _ in range(count):
         sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
-        sock.sendall(request_head(ns, b"{}") + b"{}")
+        sock.sendall(request)
         socks.append(sock)
     probe = rotate(live, fresh_ns())  # another client is served meanwhile
     assert probe.status_code == 200
@@ -68,6 +69,11 @@ def test_http1_clients_that_hang_up_during_a_delay_are_not_rotated(live: LiveSer
     assert len(entries) == count
     assert all(e["message"] == GONE and e["status"] is None for e in entries)
     assert sequence(live, ns) == before
+
+
+def test_http1_clients_that_hang_up_during_a_delay_are_not_rotated(live: LiveServer) -> None:
+    ns = fresh_ns()
+    assert_hang_ups_not_rotated(live, ns, request_head(ns, b"{}") + b"{}")
 
 
 def test_http2_streams_reset_during_a_delay_are_not_rotated(live: LiveServer) -> None:
@@ -103,27 +109,13 @@ def test_http2_streams_reset_during_a_delay_are_not_rotated(live: LiveServer) ->
 
 def test_connect_clients_that_hang_up_during_a_delay_are_not_rotated(live: LiveServer) -> None:
     ns = fresh_ns()
-    before = sequence(live, ns)
-    count = clients()
     body = json.dumps({"applicationId": WEB, "projectId": PORTAL}).encode()
     head = (
         f"POST {V2_PATH} HTTP/1.1\r\nHost: localhost\r\n"
         f"Authorization: Bearer admin-pat\r\nX-Mock-Namespace: {ns}\r\nPrefer: {DELAY}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
-    socks = []
-    for _ in range(count):
-        sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
-        sock.sendall(head + body)
-        socks.append(sock)
-    probe = rotate(live, fresh_ns())  # another client is served meanwhile
-    assert probe.status_code == 200
-    for sock in socks:
-        sock.close()
-    entries = wait_for_gone(live, ns, count)
-    assert len(entries) == count
-    assert all(e["message"] == GONE and e["status"] is None for e in entries)
-    assert sequence(live, ns) == before
+    assert_hang_ups_not_rotated(live, ns, head + body)
 
 
 def test_a_client_that_waits_out_the_delay_is_rotated(live: LiveServer) -> None:
