@@ -38,6 +38,18 @@ FLAGS: Final = (
 WAIT: Final = 20.0  # seconds a wait_for gives the page before it reports what it saw
 
 
+def command(
+    ws: ClientConnection, ident: int, method: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Send one command of a browser's JSON remote protocol (Chromium's CDP, Firefox's WebDriver
+    BiDi: the same framing) and return the message that answers it; events are dropped."""
+    ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+    while True:
+        message: dict[str, Any] = json.loads(ws.recv())
+        if message.get("id") == ident:
+            return message
+
+
 class BrowserError(RuntimeError):
     pass
 
@@ -83,16 +95,11 @@ class Browser:
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         """One CDP command; returns its result (events that arrive meanwhile are dropped)."""
         self._next_id += 1
-        ident = self._next_id
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") != ident:
-                continue
-            if "error" in message:
-                raise BrowserError(f"{method}: {message['error']}")
-            result: dict[str, Any] = message["result"]
-            return result
+        message = command(self.ws, self._next_id, method, params)
+        if "error" in message:
+            raise BrowserError(f"{method}: {message['error']}")
+        result: dict[str, Any] = message["result"]
+        return result
 
     def load(self, url: str) -> None:
         """A fresh load (a URL differing only in its #fragment would not reload the page)."""

@@ -9,7 +9,6 @@ behaviour is driven in Chromium (test_page_browser.py). Skipped where firefox-es
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import struct
@@ -24,6 +23,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import WEB, LiveServer, free_port
+from tests.support.browser import command
 from tests.support.control_helpers import fresh_ns, rotate
 
 FIREFOX = shutil.which("firefox-esr")
@@ -113,15 +113,10 @@ class Firefox:
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         self._next_id += 1
-        ident = self._next_id
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") != ident:
-                continue
-            assert message.get("type") != "error", message
-            result: dict[str, Any] = message["result"]
-            return result
+        message = command(self.ws, self._next_id, method, params)
+        assert message.get("type") != "error", message
+        result: dict[str, Any] = message["result"]
+        return result
 
     def load(self, url: str) -> None:
         self.send("browsingContext.navigate", context=self.context, url=url, wait="complete")
