@@ -354,7 +354,7 @@ class _LiveSecrets:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self._digests = credentials.token_digests
-        self._hashes = [SecretHash(h) for h in credentials.secret_hashes]
+        self._hashes = [SecretHash(h).matcher() for h in credentials.secret_hashes]
         self._key = os.urandom(16)
         self._seen: dict[bytes, bool] = {}
 
@@ -372,4 +372,4 @@ class _LiveSecrets:
         return known
 
     def _is_secret(self, word: str) -> bool:
-        return token_digest(word) in self._digests or any(h.matches(word) for h in self._hashes)
+        return token_digest(word) in self._digests or any(match(word) for match in self._hashes)

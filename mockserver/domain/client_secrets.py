@@ -92,15 +92,23 @@ class SecretHash:
         return cls(f"sha256${salt.hex()}${digest}")
 
     def matches(self, candidate: str) -> bool:
+        return self.matcher()(candidate)
+
+    def matcher(self) -> Callable[[str], bool]:
+        """:meth:`matches` with the stored form read once, for a hash asked about many times."""
         try:
             scheme, salt_hex, digest = self.encoded.split("$")
             salt = bytes.fromhex(salt_hex)
         except ValueError:
-            return False
+            return _never
         if scheme != "sha256":
-            return False
-        actual = hashlib.sha256(salt + candidate.encode()).hexdigest()
-        return hmac.compare_digest(actual, digest)
+            return _never
+
+        def matches(candidate: str) -> bool:
+            actual = hashlib.sha256(salt + candidate.encode()).hexdigest()
+            return hmac.compare_digest(actual, digest)
+
+        return matches
 
     @property
     def fingerprint(self) -> str:
@@ -111,3 +119,7 @@ class SecretHash:
 def token_digest(token: str) -> str:
     """Bearer tokens are looked up by digest; the plaintext is never stored."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _never(_candidate: str) -> bool:
+    return False
