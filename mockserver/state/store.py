@@ -466,22 +466,19 @@ class Store:
         version = self._db.execute("PRAGMA data_version").fetchone()[0] if shared else 0
         return self._writes, int(version)
 
-    @contextmanager
-    def _unchanged_if_refused(self, ns: str) -> Iterator[None]:
-        """A rotation refused (unknown app, wrong type, busy state) was rolled back: the cached
-        credentials of ``ns`` still hold, though a write transaction was begun. Under the lock."""
+    def _unchanged(self, ns: str) -> None:
+        """A rotation was refused (unknown app, wrong type, busy state) and rolled back: the
+        cached credentials of ``ns`` still hold, though a write transaction was begun. Call
+        under the same hold of the lock."""
+        known = self._credentials.get(ns)
+        if known is None:
+            return
         try:
-            yield
-        except MockError:
-            known = self._credentials.get(ns)
-            if known is not None:
-                try:
-                    stamp = self._credentials_stamp()
-                except sqlite3.Error:
-                    stamp = (-1, -1)
-                if known[0] == (stamp[0] - 1, stamp[1]):
-                    self._credentials[ns] = (stamp, known[1])
-            raise
+            stamp = self._credentials_stamp()
+        except sqlite3.Error:
+            return
+        if known[0] == (stamp[0] - 1, stamp[1]):
+            self._credentials[ns] = (stamp, known[1])
 
     def _rotated(self, ns: str, app_id: str, secret_hash: str) -> None:
         """Bring the cached credentials of ``ns`` up to the rotation this process just committed
@@ -542,25 +539,29 @@ class Store:
         Raises APP_NOT_FOUND when the project or app is unknown or owned by another org than
         ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
         """
-        with self._lock, self._unchanged_if_refused(ns):  # the commit and the credentials' update
-            with self.transaction(keeps_cache=True) as db:  # sequence and secret are not cached
-                # The checks and the bump in one statement; changeDate never goes back, even if
-                # the wall clock does.
-                bumped = db.execute(
-                    "UPDATE projects SET sequence = sequence + 1,"
-                    " changed_us = max(?, changed_us + 1)"
-                    " WHERE ns = ? AND id = ? AND org_id = ? AND EXISTS (SELECT 1 FROM apps a"
-                    " WHERE a.ns = projects.ns AND a.id = ? AND a.project_id = projects.id"
-                    " AND a.type = ?) RETURNING sequence, changed_us",
-                    (to_micros(now), ns, project_id, org_id, app_id, AppType.OIDC.value),
-                ).fetchone()
-                if bumped is None:
-                    raise MockError(self._why_not_rotated(db, ns, project_id, app_id, org_id))
-                sequence, micros = bumped
-                db.execute(
-                    "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?",
-                    (secret_hash, ns, app_id),
-                )
+        with self._lock:  # the commit and the cached credentials' update, together
+            try:
+                with self.transaction(keeps_cache=True) as db:  # sequence, secret: not cached
+                    # The checks and the bump in one statement; changeDate never goes back,
+                    # even if the wall clock does.
+                    bumped = db.execute(
+                        "UPDATE projects SET sequence = sequence + 1,"
+                        " changed_us = max(?, changed_us + 1)"
+                        " WHERE ns = ? AND id = ? AND org_id = ? AND EXISTS (SELECT 1 FROM apps"
+                        " a WHERE a.ns = projects.ns AND a.id = ? AND a.project_id = projects.id"
+                        " AND a.type = ?) RETURNING sequence, changed_us",
+                        (to_micros(now), ns, project_id, org_id, app_id, AppType.OIDC.value),
+                    ).fetchone()
+                    if bumped is None:
+                        raise MockError(self._why_not_rotated(db, ns, project_id, app_id, org_id))
+                    sequence, micros = bumped
+                    db.execute(
+                        "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?",
+                        (secret_hash, ns, app_id),
+                    )
+            except MockError:
+                self._unchanged(ns)
+                raise
             self._rotated(ns, app_id, secret_hash)
         return Rotation(sequence, from_micros(micros), org_id)
 
@@ -596,26 +597,30 @@ class Store:
         unknown) and raises to refuse; nothing is written then. No type check of its own: v2's
         command has none.
         """
-        with self._lock, self._unchanged_if_refused(ns):  # the commit and the credentials' update
-            with self.transaction(keeps_cache=True) as db:
-                row = db.execute(
-                    "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a JOIN projects p"
-                    " ON p.ns = a.ns AND p.id = a.project_id"
-                    " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
-                    (ns, app_id, project_id),
-                ).fetchone()
-                check((AppType(row[0]), str(row[1])) if row else None)
-                assert row is not None  # check refuses an unknown app
-                _, org_id, sequence, changed_us = row
-                micros = max(to_micros(now), changed_us + 1)
-                db.execute(
-                    "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
-                    (sequence + 1, micros, ns, project_id),
-                )
-                secret_hash = new_hash()
-                db.execute(
-                    "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?",
-                    (secret_hash, ns, app_id),
-                )
+        with self._lock:  # the commit and the cached credentials' update, together
+            try:
+                with self.transaction(keeps_cache=True) as db:
+                    row = db.execute(
+                        "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a"
+                        " JOIN projects p ON p.ns = a.ns AND p.id = a.project_id"
+                        " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
+                        (ns, app_id, project_id),
+                    ).fetchone()
+                    check((AppType(row[0]), str(row[1])) if row else None)
+                    assert row is not None  # check refuses an unknown app
+                    _, org_id, sequence, changed_us = row
+                    micros = max(to_micros(now), changed_us + 1)
+                    db.execute(
+                        "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
+                        (sequence + 1, micros, ns, project_id),
+                    )
+                    secret_hash = new_hash()
+                    db.execute(
+                        "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?",
+                        (secret_hash, ns, app_id),
+                    )
+            except MockError:
+                self._unchanged(ns)
+                raise
             self._rotated(ns, app_id, secret_hash)
         return Rotation(sequence + 1, from_micros(micros), str(org_id))
