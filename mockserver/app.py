@@ -158,6 +158,8 @@ class MockApp(RememberConnection):
     5. ``RestControl``: every other request through the control plane's driver.
     6. ``RestOperation``, one per operation with a REST path: ``POST`` on that path, compiled
        from the spec.
+       Below them ``ManagementRest``: AddProject, AddOIDCApp and RemoveProject (no rotation
+       reaches it).
     7. ``Lifespan``: the fixture watcher from startup to shutdown; the journal flushed at the
        end. Lifespan messages pass every layer above untouched; here no request of an
        operation passes it.

@@ -366,3 +366,12 @@ def test_an_answer_that_breaks_the_spec_is_caught_before_it_is_sent() -> None:
     bad = {"id": "1", "details": {**details, "changeDate": "2026-12-01T00:00:00Z"}}
     assert route.conforms(Rendered(200, (), good, b"")) is None
     assert route.conforms(Rendered(200, (), bad, b"")) is not None
+
+
+def test_a_header_holding_the_new_secret_is_redacted_in_the_journal(server: LiveServer) -> None:
+    api = Api(server)
+    made = api.app(api.project())
+    sent = {**api.headers(), "x-note": made["clientSecret"]}
+    server.client.post(PROJECTS, json={"name": "again"}, headers=sent)
+    last = journal(server, api.ns)[-1]
+    assert last["headers"]["x-note"] == "<redacted>"
