@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ACME, GLOBEX, PORTAL, LiveServer, rotate_path
 from tests.support.control_helpers import fresh_ns, journal, state
-from tests.support.specs import component_validator
+from tests.support.specs import component_validator, upstream_validator
 from zitadel_mock.domain.errors import ERROR_DETAIL_TYPE
 from zitadel_mock.operations.registry import MANAGED
 from zitadel_mock.protocols.gateway import Rendered
@@ -77,8 +77,10 @@ class Api:
         return document
 
 
-def schema_of(name: str) -> Any:
-    return component_validator(name)
+def valid(document: dict[str, Any], name: str) -> None:
+    """``document`` matches openapi.yaml's ``name`` and ZITADEL's generated ``v1<name>``."""
+    component_validator(name).validate(document)
+    upstream_validator(f"v1{name}").validate(document)
 
 
 def error(response: httpx.Response) -> tuple[int, int, str]:
@@ -99,7 +101,7 @@ def zitadel_id(response: httpx.Response) -> str:
 def test_add_project_answers_its_id_and_the_details_of_its_creation(server: LiveServer) -> None:
     made = Api(server).add_project({"name": "disposable"})
     assert made.status_code == 200
-    schema_of("AddProjectResponse").validate(made.json())
+    valid(made.json(), "AddProjectResponse")
     details = made.json()["details"]
     assert (details["sequence"], details["resourceOwner"]) == ("1", ACME)
     assert "changeDate" not in details  # AddToDetailsPb sets the creation date only
@@ -167,7 +169,7 @@ def test_a_project_owner_may_not_create_projects(server: LiveServer) -> None:
 def test_add_oidc_app_with_basic_answers_a_client_id_and_a_secret(server: LiveServer) -> None:
     api = Api(server)
     made = api.app(api.project())
-    schema_of("AddOIDCAppResponse").validate(made)
+    valid(made, "AddOIDCAppResponse")
     assert made["details"]["sequence"] == "3"  # project added, app added, OIDC config added
     assert len(made["clientSecret"]) == 64
     assert made["clientSecret"].isalnum()
@@ -195,7 +197,7 @@ def test_add_oidc_app_without_a_secret_method_answers_no_secret(
 ) -> None:
     api = Api(server)
     made = api.app(api.project(), {**WEB_APP, "authMethodType": method})
-    schema_of("AddOIDCAppResponse").validate(made)
+    valid(made, "AddOIDCAppResponse")
     assert "clientSecret" not in made
 
 
@@ -280,7 +282,7 @@ def test_remove_project_answers_the_details_of_the_removal(server: LiveServer) -
     project = api.project()
     removed = api.remove(project)
     assert removed.status_code == 200
-    schema_of("RemoveProjectResponse").validate(removed.json())
+    valid(removed.json(), "RemoveProjectResponse")
     assert removed.json()["details"]["sequence"] == "2"
 
 
