@@ -195,9 +195,8 @@ class ManagementCommands:
             raise MockError(errors.APP_INVALID)
         method = AUTH_METHODS[_enum_name(request, "auth_method_type", request.auth_method_type)]
         secret = self.service.generator.generate() if has_secret(method) else ""
-        new = records.NewApp(
-            request.name, method, SecretHash.of(secret).encoded if secret else None
-        )
+        hashed = SecretHash.of(secret) if secret else None
+        new = records.NewApp(request.name, method, hashed.encoded if hashed else None)
         app_id, client_id, done = records.add_oidc_app(
             store,
             self.ids.next,
@@ -207,6 +206,8 @@ class ManagementCommands:
             now=self.service.clock(),
             ns=ns,
         )
+        if hashed is not None:  # committed: the journal knows it as a secret issued here
+            self.service.issued.record(secret, hashed)
         answer = AddOIDCAppResponse(app_id=app_id, client_id=client_id, client_secret=secret)
         _created(answer.details, done)
         return answer
