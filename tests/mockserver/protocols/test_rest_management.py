@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ACME, GLOBEX, PORTAL, LiveServer, rotate_path
+from tests.conftest import ACME, GLOBEX, PORTAL, WEB, LiveServer, rotate_path
 from tests.support.control_helpers import fresh_ns, journal, state
 from tests.support.specs import component_validator, upstream_validator
 from zitadel_mock.domain.errors import ERROR_DETAIL_TYPE
@@ -377,3 +377,12 @@ def test_a_header_holding_the_new_secret_is_redacted_in_the_journal(server: Live
     server.client.post(PROJECTS, json={"name": "again"}, headers=sent)
     last = journal(server, api.ns)[-1]
     assert last["headers"]["x-note"] == "<redacted>"
+
+
+def test_a_project_owner_may_remove_its_own_project(server: LiveServer) -> None:
+    """A grant scoped to the project (PROJECT_OWNER of the demo's portal) holds project.delete
+    for that project: the check field is the path's id. In a namespace of its own."""
+    api = Api(server)
+    removed = api.remove(PORTAL, token="portal-owner-pat")
+    assert removed.status_code == 200, removed.text
+    assert error(api.rotate(PORTAL, WEB))[:2] == (404, 5)
