@@ -31,7 +31,7 @@ import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract import disposable, preflight, report
+from zitadel_contract import disposable, preflight, report, unicode_table
 from zitadel_contract.preflight import Stop
 from zitadel_contract.provision import (
     APP,
@@ -147,6 +147,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if settings.seed is None:
         settings = replace(settings, seed=random.randrange(2**31))
     run.settings = settings
+    # Spares Hypothesis its scan of every code point (about 1.4 s) in a fresh storage directory.
+    unicode_table.seed_utf8_table()
     REDACTOR.add(settings.token, "token")
     REDACTOR.add(settings.no_permission_token, "no-permission-token")
     if settings.no_rotate:
