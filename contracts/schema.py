@@ -25,6 +25,11 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi import checks as builtin
+from schemathesis.transport.requests import (
+    REQUESTS_TRANSPORT,
+    ManagedCookiesSession,
+    RequestsTransport,
+)
 
 from zitadel_contract.checks import CHECKS, status_violations
 from zitadel_contract.model import Call, Reply, Violation
@@ -139,12 +144,43 @@ CONNECT_ZITADEL_CHECKS: Final[tuple[Check, ...]] = tuple(
 )
 
 
+class PooledProbes(RequestsTransport):
+    """schemathesis' requests transport, except that a request sent without a session goes over
+    one session kept for such requests instead of a new session (and TCP connection) each.
+
+    Such requests are ``ignored_auth``'s probes: the case again without its token and with a
+    wrong one, two for every success. schemathesis leaves the run's session out of them (a
+    session may carry credentials); this one never carries any: it is only ever used without
+    headers or auth, and schemathesis drops its cookies after every request. The requests sent
+    are the same, over a kept-alive connection.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The serializers registered with schemathesis' own transport, the same dictionary.
+        self._serializers = REQUESTS_TRANSPORT._serializers
+        self.probes = ManagedCookiesSession()
+
+    def send(self, case: Case[Any], *, session: Any = None, **kwargs: Any) -> Any:
+        return super().send(case, session=self.probes if session is None else session, **kwargs)
+
+
+def _with_pooled_probes(schema: Any) -> None:
+    """Make ``schema`` (this module's own, nobody else's) send through :class:`PooledProbes`."""
+    transport = PooledProbes()
+    base = type(schema)
+    schema.__class__ = type(
+        f"{base.__name__}WithPooledProbes", (base,), {"transport": property(lambda _: transport)}
+    )
+
+
 @cache
 def operation(api: str = "v1") -> APIOperation[Any, Any, Any, Any]:
     """The API's operation in its document, as schemathesis loads it."""
     name, operation_id = SPECS[api]
     with resources.as_file(resources.files("zitadel_contract") / name) as path:
         schema = schemathesis.openapi.from_path(path)
+    _with_pooled_probes(schema)
     for result in schema.get_all_operations():
         if not isinstance(result, Ok):
             raise RuntimeError(f"{name} cannot be loaded: {result.err()}")
