@@ -1,8 +1,9 @@
-"""ignored_auth's probes (each success sent again without the token and with a wrong one) go
-over one kept-alive connection, and carry no credential of the run.
+"""What a schemathesis case costs besides itself: ignored_auth's probes (each success sent
+again without the token and with a wrong one) go over one kept-alive connection and carry no
+credential of the run; the ZITADEL checks read each response once.
 
-The mock runs behind a relay that counts the TCP connections made to it and keeps the
-Authorization header of every request, so what is seen is what went over the wire.
+For the probes, the mock runs behind a relay that counts the TCP connections made to it and keeps
+the Authorization header of every request, so what is seen is what went over the wire.
 """
 
 from __future__ import annotations
@@ -139,3 +140,45 @@ def test_schemathesis_own_transport_would_open_a_connection_per_probe(
     finally:
         session.close()
     assert relay.connections == 1 + 2 * CASES
+
+
+class Answer:
+    """What read_any reads of a schemathesis response; counts how often its body is read."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code = status
+        self.headers = {"Content-Type": ["application/json"]}
+        self._body = body
+        self.reads = 0
+
+    @property
+    def content(self) -> bytes:
+        self.reads += 1
+        return self._body
+
+
+NOT_FOUND = b'{"code": 5, "message": "Errors.App.NotFound (COMMAND-2g66f)", "details": []}'
+UNAUTHENTICATED = b'{"code": 16, "message": "auth header missing", "details": []}'
+
+
+def test_the_zitadel_checks_read_a_response_once() -> None:
+    answer = Answer(404, NOT_FOUND)
+    case = schema.operation("v1").Case()
+    failed = set()
+    for check in schema.ZITADEL_CHECKS:
+        try:
+            check(None, answer, case)  # type: ignore[arg-type]
+        except schema.ContractFailure as failure:
+            failed.add(failure.check)
+    assert failed == {"zitadel_error_carries_error_detail"}  # no ErrorDetail: the checks ran
+    assert len(schema.ZITADEL_CHECKS) == 7
+    assert answer.reads == 1
+
+
+def test_each_response_is_read_as_itself() -> None:
+    """The kept reply is the last response's only: the next response is read anew."""
+    first, second = Answer(404, NOT_FOUND), Answer(401, UNAUTHENTICATED)
+    assert schema.READ("v1", first).code == 5
+    assert schema.READ("v1", second).code == 16
+    assert schema.READ("v1", first).code == 5
+    assert (first.reads, second.reads) == (2, 1)
