@@ -34,7 +34,6 @@ from schemathesis.transport.requests import (
 from zitadel_contract.checks import CHECKS, status_violations
 from zitadel_contract.model import Call, Reply, Violation
 from zitadel_contract.session import Session
-from zitadel_contract.transports.connect import read_connect_reply
 from zitadel_contract.transports.rest import TOKEN_VARIABLE, read_reply
 
 MAX_ID_LENGTH: Final = 200
@@ -123,6 +122,9 @@ def read_any(api: str, response: Any) -> Reply:
     headers = flat_headers(response.headers)
     if api == "v1":
         return read_reply(response.status_code, headers, response.content)
+    # Imported here: it brings protobuf and grpc, which a v1 (REST) run never needs.
+    from zitadel_contract.transports.connect import read_connect_reply  # noqa: PLC0415
+
     return read_connect_reply(response.status_code, headers, response.content, proto=False)
 
 
