@@ -81,7 +81,7 @@ class Settings:
     warmup: float
     connections: int
     tool: str  # "wrk" or "python"
-    only: str | None
+    only: list[str] | None
     repeat: int = 1
 
 
@@ -367,7 +367,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure every row this many times, in rounds, and report the median by req/s "
         "(env BENCH_REPEAT; default %(default)s)",
     )
-    parser.add_argument("--only", help="measure only rows whose target or case contains this")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="measure only rows whose target or case contains this (may be given more than"
+        " once; the baseline row, which the ratios are taken to, is always measured)",
+    )
     parser.add_argument(
         "--no-contracts",
         dest="contracts",
@@ -408,7 +413,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for r in rows
             ]
         chosen = [
-            row for row in rows if not args.only or args.only in f"{row.target} {row.case.label}"
+            row
+            for number, row in enumerate(rows)
+            if not args.only
+            or number == 0
+            or any(part in f"{row.target} {row.case.label}" for part in args.only)
         ]
         runs: list[list[Measured]] = [[] for _ in chosen]
         for round_number in range(settings.repeat):

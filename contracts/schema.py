@@ -73,7 +73,7 @@ CONNECT_CHECKS: Final = (
 )
 # Which document and operation describe each API's schema surface.
 SPECS: Final[dict[str, tuple[str, str | None]]] = {
-    "v1": ("openapi.yaml", None),
+    "v1": ("openapi.yaml", "ManagementService_RegenerateOIDCClientSecret"),
     "v2": ("openapi-connect.yaml", "ApplicationService_GenerateClientSecret"),
     "v2beta": ("openapi-connect.yaml", "AppService_RegenerateClientSecret"),
 }

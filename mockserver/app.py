@@ -28,7 +28,9 @@ from zitadel_mock.domain.client_secrets import (
     system_random_bytes,
 )
 from zitadel_mock.domain.clock import SteppingClock, system_clock
+from zitadel_mock.domain.ids import IdGenerator
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
+from zitadel_mock.operations.management_projects import ManagementCommands
 from zitadel_mock.operations.service import SecretService
 from zitadel_mock.protocols.connect import ConnectApp
 from zitadel_mock.protocols.connect_grpc import ConnectGrpc
@@ -46,6 +48,7 @@ from zitadel_mock.protocols.gateway import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import RestControl
+from zitadel_mock.protocols.rest_management import ManagementRest
 from zitadel_mock.protocols.rest_operation import RestRoutes, with_rest_operations
 from zitadel_mock.protocols.token_endpoint import ServeTokenEndpoint
 from zitadel_mock.state.store import Store
@@ -155,6 +158,8 @@ class MockApp(RememberConnection):
     5. ``RestControl``: every other request through the control plane's driver.
     6. ``RestOperation``, one per operation with a REST path: ``POST`` on that path, compiled
        from the spec.
+       Below them ``ManagementRest``: AddProject, AddOIDCApp and RemoveProject (no rotation
+       reaches it).
     7. ``Lifespan``: the fixture watcher from startup to shutdown; the journal flushed at the
        end. Lifespan messages pass every layer above untouched; here no request of an
        operation passes it.
@@ -175,6 +180,8 @@ class MockApp(RememberConnection):
             background=[watcher.run] if watcher is not None else [],
             on_shutdown=[self.control.journal.flush],
         )
+        # AddProject, AddOIDCApp, RemoveProject: below the operations, off the rotation's path.
+        served = ManagementRest(served, ManagementCommands(service, management_ids(settings)))
         self.rest: ASGIApp = with_rest_operations(served, service, routes)  # under the plane
         rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
         admin = build_admin_app(
@@ -197,6 +204,13 @@ class MockApp(RememberConnection):
         # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
         # own per request.
         super().__init__(app)
+
+
+def management_ids(settings: Settings) -> IdGenerator:
+    """Ids of new projects and apps: reproducible with a seed (not the secrets' stream)."""
+    if settings.seed is None:
+        return IdGenerator(system_random_bytes())
+    return IdGenerator(seeded_random_bytes(settings.seed + 1))
 
 
 def for_v2(scope: Scope) -> bool:

@@ -22,6 +22,8 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 MESSAGE_PROTOS: Final = (
     f"{PACKAGE}/zitadel/object.proto",
     f"{PACKAGE}/zitadel/message.proto",
+    f"{PACKAGE}/zitadel/app.proto",
+    f"{PACKAGE}/zitadel/project.proto",
     f"{PACKAGE}/zitadel/management.proto",
     f"{PACKAGE}/zitadel/application_v2.proto",
     f"{PACKAGE}/zitadel/app_v2beta.proto",

@@ -192,9 +192,14 @@ def check(case: Case, answers: list[dict[str, Any]]) -> None:
             raise SystemExit("not every gRPC answer has grpc-status 0")
 
 
-async def measure(n: int, rounds: int, only: list[str], statistic: str) -> dict[str, float]:
+async def measure(
+    n: int, rounds: int, only: list[str], statistic: str, journal_size: int | None = None
+) -> dict[str, float]:
     module = _app_module()
-    app = module.build_app(module.Settings())
+    settings = (
+        module.Settings() if journal_size is None else module.Settings(journal_size=journal_size)
+    )
+    app = module.build_app(settings)
     cases = {name: CASES[name] for name in only}
     for case in cases.values():  # warm-up: caches, compiled validators, the journal's batches
         await drive(app, case, max(n // 4, 50))
@@ -259,15 +264,20 @@ def main() -> None:
         help="another checkout with its own .venv (may be given more than once)",
     )
     parser.add_argument("--runs", type=int, default=3, help="with --against: runs of each")
+    parser.add_argument(
+        "--journal-size", type=int, help="the app's journal size (default: as users start it)"
+    )
     args = parser.parse_args()
     only = args.case or list(CASES)
     if args.against is not None:
         passed = ["-n", str(args.n), "--rounds", str(args.rounds), "--statistic", args.statistic]
+        if args.journal_size is not None:
+            passed += ["--journal-size", str(args.journal_size)]
         for name in only:
             passed += ["--case", name]
         compare([path.resolve() for path in args.against], args.runs, passed)
         return
-    result = asyncio.run(measure(args.n, args.rounds, only, args.statistic))
+    result = asyncio.run(measure(args.n, args.rounds, only, args.statistic, args.journal_size))
     if args.json:
         print(json.dumps(result))
         return

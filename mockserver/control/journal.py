@@ -7,6 +7,7 @@ no write of its own. Reads flush this process's buffer first.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 
-from zitadel_mock.domain.client_secrets import token_digest
+from zitadel_mock.domain.client_secrets import token_digest, word_digest
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.domain.timestamps import protojson_timestamp
 from zitadel_mock.state.control_store import ControlStore
@@ -70,19 +71,43 @@ def fingerprint(token: str) -> str:
     return token_digest(token)[:12]
 
 
+class _Fingerprints:
+    """The redacted ``Authorization`` values of the bearer tokens seen lately, each by a keyed
+    digest of the token (never the token): a client sends the same token on every call."""
+
+    MAX: Final = 1024
+
+    def __init__(self) -> None:
+        self._digest = word_digest()
+        self._known: dict[int, str] = {}
+
+    def __call__(self, token: str) -> str:
+        key = self._digest(token)
+        redacted = self._known.get(key)
+        if redacted is None:
+            if len(self._known) >= self.MAX:
+                self._known.clear()
+            redacted = self._known[key] = f"Bearer <sha256:{fingerprint(token)}>"
+        return redacted
+
+
+_bearer = _Fingerprints()
+
+
 def redact_authorization(value: str) -> str:
     """``Bearer <sha256:…>`` for a bearer token, ``<scheme> <redacted>`` for anything else."""
     scheme, sep, credentials = value.partition(" ")
     if not sep:
         return REDACTED if value else ""
     if scheme == "Bearer" and credentials:
-        return f"Bearer <sha256:{fingerprint(credentials)}>"
+        return _bearer(credentials)
     return f"{scheme} {REDACTED}"
 
 
 _SENSITIVE_PART: Final = re.compile("|".join(SENSITIVE_NAME_PARTS))
 
 
+@functools.lru_cache(maxsize=1024)  # header names repeat from request to request
 def sensitive_name(name: str) -> bool:
     return name in SENSITIVE_HEADERS or _SENSITIVE_PART.search(name) is not None
 
@@ -93,9 +118,10 @@ def holds_secret(value: str, is_secret: IsSecret | None) -> bool:
         return False
     if len(value) > MAX_SEARCHED:
         return True
-    return is_secret(value) or any(
-        is_secret(word) for word in WORDS.findall(value) if len(word) >= MIN_SECRET
-    )
+    words = WORDS.findall(value)
+    if len(words) == 1 and words[0] == value:  # one word: asked once
+        return is_secret(value)
+    return is_secret(value) or any(is_secret(word) for word in words if len(word) >= MIN_SECRET)
 
 
 def redact_headers(

@@ -13,8 +13,6 @@ Every transport does the same for each request (README "Control plane"):
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import random
 import re
 import time
@@ -34,6 +32,7 @@ from zitadel_mock.control.journal import (
 from zitadel_mock.control.outcomes import Fault, Outcome, parse_prefer
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.client_secrets import (
+    IssuedSecrets,
     SecretHash,
     seeded_random_bytes,
     system_random_bytes,
@@ -247,10 +246,15 @@ class ControlPlane:
         except MockError:  # the state cannot be read (lost, busy): redact every value
             return _redact_all
         live = self._live.get(ns)
-        if live is None or live.credentials != credentials:  # a rotation or an admin change
+        if live is None:
             if len(self._live) > 2 * self.settings.max_namespaces:
                 self._live.clear()
-            live = self._live[ns] = _LiveSecrets(credentials)
+            service = self.service
+            live = self._live[ns] = _LiveSecrets(
+                credentials, service.issued, lambda: service.generator.predictable
+            )
+        else:
+            live.refresh(credentials)  # a rotation or an admin change, if any
         return live
 
     def namespace(self, raw: str | None) -> str:
@@ -344,32 +348,83 @@ def _redact_all(_value: str) -> bool:
 
 
 class _LiveSecrets:
-    """A namespace's token digests and secret hashes as the store read them, and what each word
-    asked about turned out to be while they stay the same. Words are remembered by a keyed
-    digest, never as text: a header word may be a secret."""
+    """What a namespace's credentials are recognised by, for the journal's redaction: its token
+    digests, the secrets this process issued (:class:`IssuedSecrets`, one keyed hash of a word),
+    and the salted hashes of the live secrets issued elsewhere (fixtures, another worker); and
+    what each header value asked about turned out to be. Values are remembered by their keyed
+    digest, never as text: a header value may be a secret.
 
-    __slots__ = ("_digests", "_hashes", "_key", "_seen", "credentials")
+    A remembered "no" stays right while no credential joins that it was not checked against.
+    The secrets this process issues do not count: one drawn from the operating system's CSPRNG
+    cannot have been sent before it existed. Under a seed they can (the next secret is known in
+    advance), so then every secret issued here forgets the answers, as a token or a secret
+    issued elsewhere that joins always does. A credential that leaves is still redacted where
+    it was: that errs on the safe side."""
+
+    __slots__ = (
+        "_count",
+        "_foreign",
+        "_issued",
+        "_predictable",
+        "_seen",
+        "_tokens",
+        "credentials",
+    )
     MAX_SEEN: Final = 4096
 
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(
+        self, credentials: Credentials, issued: IssuedSecrets, predictable: Callable[[], bool]
+    ) -> None:
+        self._issued = issued
+        self._predictable = predictable  # whether the secrets issued here can be foreseen
+        self._count = issued.count
+        self._seen: dict[int, bool] = {}
+        self._tokens: frozenset[str] = frozenset()
+        self._foreign: dict[str, Callable[[str], bool]] = {}  # stored hash -> its matcher
         self.credentials = credentials
-        self._digests = credentials.token_digests
-        self._hashes = [SecretHash(h).matcher() for h in credentials.secret_hashes]
-        self._key = os.urandom(16)
-        self._seen: dict[bytes, bool] = {}
+        self._follow(credentials)
+
+    def refresh(self, credentials: Credentials) -> None:
+        """Follow the namespace's credentials as the store now reads them."""
+        if credentials is not self.credentials:
+            self.credentials = credentials
+            self._follow(credentials)
+
+    def _follow(self, credentials: Credentials) -> None:
+        covers = self._issued.covers
+        known = self._foreign
+        foreign = {
+            h: known.get(h) or SecretHash(h).matcher()
+            for h in credentials.secret_hashes.values()
+            if not covers(h)
+        }
+        tokens = credentials.token_digests
+        if not (tokens <= self._tokens and foreign.keys() <= known.keys()):
+            self._seen.clear()  # a credential joined that a remembered answer did not know
+        self._foreign = foreign
+        self._tokens = tokens
 
     def __call__(self, value: str) -> bool:
-        """:func:`holds_secret` of ``value``, remembered while the credentials stay the same."""
+        """:func:`holds_secret` of ``value``, remembered while it cannot change."""
         if len(value) < MIN_SECRET:
             return False
-        key = hashlib.blake2b(value.encode(), key=self._key, digest_size=16).digest()
-        known = self._seen.get(key)
+        issued = self._issued
+        if issued.count != self._count:
+            self._count = issued.count
+            if self._predictable():
+                self._seen.clear()
+        digest = issued.digest(value)
+        known = self._seen.get(digest)
         if known is None:
             known = holds_secret(value, self._is_secret)
             if len(self._seen) >= self.MAX_SEEN:
                 self._seen.clear()
-            self._seen[key] = known
+            self._seen[digest] = known
         return known
 
     def _is_secret(self, word: str) -> bool:
-        return token_digest(word) in self._digests or any(match(word) for match in self._hashes)
+        return (
+            self._issued.holds(self._issued.digest(word))
+            or token_digest(word) in self._tokens
+            or any(match(word) for match in self._foreign.values())
+        )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import random
 import secrets
 import string
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -21,9 +23,38 @@ DEFAULT_LENGTH: Final = 64
 RandomBytes = Callable[[int], bytes]
 
 
+class _SystemBytes:
+    """Bytes from the operating system's CSPRNG, drawn a page at a time (one system call for a
+    few dozen secrets and salts, not two for each). Every byte is handed out once; a forked
+    child starts with none of its parent's."""
+
+    PAGE: Final = 4096
+
+    def __init__(self) -> None:
+        self._page = b""
+        self._at = 0
+        os.register_at_fork(after_in_child=self._forget)
+
+    def __call__(self, size: int) -> bytes:
+        if size > self.PAGE:
+            return os.urandom(size)
+        if self._at + size > len(self._page):
+            self._page, self._at = os.urandom(self.PAGE), 0
+        start = self._at
+        self._at = start + size
+        return self._page[start : self._at]
+
+    def _forget(self) -> None:
+        self._page, self._at = b"", 0
+
+
+_system_bytes: Final = _SystemBytes()
+_UNFORESEEABLE: Final[tuple[RandomBytes, ...]] = (_system_bytes, secrets.token_bytes, os.urandom)
+
+
 def system_random_bytes() -> RandomBytes:
     """Bytes from the operating system's CSPRNG."""
-    return secrets.token_bytes
+    return _system_bytes
 
 
 def seeded_random_bytes(seed: int) -> RandomBytes:
@@ -78,6 +109,12 @@ class SecretGenerator:
     def reseed(self, random_bytes: RandomBytes) -> None:
         self._random_bytes = random_bytes
 
+    @property
+    def predictable(self) -> bool:
+        """Whether a secret could be known before it is drawn: true unless the bytes come from
+        the operating system's CSPRNG (any other source counts as foreseeable, such as a seed)."""
+        return self._random_bytes not in _UNFORESEEABLE
+
 
 @dataclass(frozen=True, slots=True)
 class SecretHash:
@@ -87,7 +124,7 @@ class SecretHash:
 
     @classmethod
     def of(cls, secret: str, salt: bytes | None = None) -> SecretHash:
-        salt = salt if salt is not None else secrets.token_bytes(16)
+        salt = salt if salt is not None else _system_bytes(16)
         digest = hashlib.sha256(salt + secret.encode()).hexdigest()
         return cls(f"sha256${salt.hex()}${digest}")
 
@@ -114,6 +151,66 @@ class SecretHash:
     def fingerprint(self) -> str:
         """A short, non-reversible name for the secret, safe to show (12 hex digits)."""
         return hashlib.sha256(self.encoded.encode()).hexdigest()[:12]
+
+
+class IssuedSecrets:
+    """The newest secrets this process issued, each kept only as a keyed digest (never as text),
+    with the stored hash it was issued under.
+
+    It answers, in one keyed hash of a word and without the salted hash of each live secret,
+    whether that word is one of them; and which stored hashes belong to them. The journal uses
+    both to redact every secret issued here, live or replaced since.
+
+    The digest is Python's own string hash when the interpreter randomises it (SipHash under a
+    key drawn at start and never shown; cached on the string, so asking about the same header
+    value again costs nothing), else a keyed BLAKE2b under a key of this process's own. Both are
+    64 bits: a collision makes a harmless word look like a secret (it is redacted), and to hide
+    a secret behind one, a caller would have to know the secret and the key.
+    """
+
+    __slots__ = ("_by_hash", "_digests", "_keep", "count", "digest")
+    DEFAULT_KEEP: Final = 4096
+
+    def __init__(self, keep: int = DEFAULT_KEEP) -> None:
+        self._keep = keep
+        self._by_hash: dict[str, int] = {}  # in the order issued: the oldest goes first
+        self._digests: set[int] = set()
+        self.count = 0  # secrets issued so far
+        # What a word is known by, here and only here.
+        self.digest: Callable[[str], int] = word_digest()
+
+    def record(self, secret: str, secret_hash: SecretHash) -> None:
+        """Remember ``secret``, just issued under ``secret_hash`` (once it is committed: a
+        secret never handed out is not one)."""
+        digest = self.digest(secret)
+        self._by_hash[secret_hash.encoded] = digest
+        self._digests.add(digest)
+        self.count += 1
+        if len(self._by_hash) > self._keep:
+            oldest = next(iter(self._by_hash))
+            self._digests.discard(self._by_hash.pop(oldest))
+
+    def covers(self, encoded: str) -> bool:
+        """Whether the stored hash ``encoded`` is one of a secret issued here (and kept)."""
+        return encoded in self._by_hash
+
+    def holds(self, digest: int) -> bool:
+        """Whether the word of this :meth:`digest` is a secret issued here (and kept)."""
+        return digest in self._digests
+
+
+def word_digest() -> Callable[[str], int]:
+    """A keyed 64-bit digest of words, its key drawn anew for each call (see
+    :class:`IssuedSecrets`)."""
+    if sys.flags.hash_randomization:
+        return hash
+    key = os.urandom(16)
+
+    def digest(word: str) -> int:
+        keyed = hashlib.blake2b(word.encode(), key=key, digest_size=8)
+        return int.from_bytes(keyed.digest(), "big")
+
+    return digest
 
 
 def token_digest(token: str) -> str:

@@ -474,6 +474,39 @@ CONNECT_EXTRA_BYTES = Row(
     "corrupt response: {count} extra bytes after end of stream",
 )
 
+# -- Management API v1 AddProject, AddOIDCApp and RemoveProject (docs/management-api.md) -----
+
+# protoc-gen-validate's messages for an enum (defined_only) and a duration range (gte, lte).
+INVALID_ENUM = Row(
+    "invalid_enum",
+    Code.INVALID_ARGUMENT,
+    "invalid {message}.{field}: value must be one of the defined enum values",
+)
+INVALID_DURATION = Row(
+    "invalid_duration",
+    Code.INVALID_ARGUMENT,
+    "invalid {message}.{field}: value must be inside range [{min}, {max}]",
+)
+# internal/command/project.go: RemoveProject on a project that is unknown, removed, or owned by
+# another org than the one acted in.
+PROJECT_NOT_FOUND = Row("project_not_found", Code.NOT_FOUND, "Project not found", "COMMAND-3M9sd")
+# internal/command/project.go checkProjectExists (the path without the "improved performance"
+# feature), called by AddOIDCApplication: a failed precondition, not a NOT_FOUND.
+APP_PROJECT_NOT_FOUND = Row(
+    "app_project_not_found", Code.FAILED_PRECONDITION, "Project not found", "COMMAND-EbFMN"
+)
+# internal/command/project_application_oidc.go AddOIDCApplication: a response type without the
+# grant type it needs (domain.OIDCApp.IsValid).
+APP_INVALID = Row("app_invalid", Code.INVALID_ARGUMENT, "Application invalid", "PROJECT-1n8df")
+
+MANAGEMENT_ROWS: Final[tuple[Row, ...]] = (
+    INVALID_ENUM,
+    INVALID_DURATION,
+    PROJECT_NOT_FOUND,
+    APP_PROJECT_NOT_FOUND,
+    APP_INVALID,
+)
+
 V2_ROWS: Final[tuple[Row, ...]] = (
     V2_INVALID_ID_LENGTH,
     V2BETA_INVALID_ID_LENGTH,

@@ -46,7 +46,10 @@ from zitadel_mock.domain.model import App
 from zitadel_mock.operations.service import Caller, Regenerated, SecretService
 
 # The keywords a field's schema may use: what :class:`Field` checks, and words for people.
-FIELD_KEYWORDS: Final = frozenset({"type", "minLength", "maxLength", "description", "example"})
+# ``nullable``: protojson reads ``null`` as a field left out, whose zero value the rule checks.
+FIELD_KEYWORDS: Final = frozenset(
+    {"type", "minLength", "maxLength", "description", "example", "nullable"}
+)
 
 
 class SpecNotSupportedError(ValueError):
@@ -214,6 +217,8 @@ def fields_from_openapi(
     for descriptor in request.DESCRIPTOR.fields:
         schema = schemas.get(descriptor.json_name)
         if descriptor.type != FieldDescriptor.TYPE_STRING or schema is None:
+            continue
+        if descriptor.is_repeated:  # a list: no length rule
             continue
         unknown = schema.keys() - FIELD_KEYWORDS
         if unknown or schema.get("type", "string") != "string":

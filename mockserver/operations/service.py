@@ -20,7 +20,12 @@ from datetime import datetime
 from typing import Final, NamedTuple
 
 from zitadel_mock.domain import errors
-from zitadel_mock.domain.client_secrets import SecretGenerator, SecretHash, token_digest
+from zitadel_mock.domain.client_secrets import (
+    IssuedSecrets,
+    SecretGenerator,
+    SecretHash,
+    token_digest,
+)
 from zitadel_mock.domain.clock import Clock, system_clock
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.domain.model import ROLES, AppType, Principal, Scope
@@ -56,6 +61,7 @@ class SecretService:
         self.store = store
         self.generator = generator
         self.clock = clock
+        self.issued = IssuedSecrets()  # every secret this service hands out is recorded there
 
     def authorize(
         self, authorization: str | None, org_header: str | None, project_id: str, ns: str = ""
@@ -129,9 +135,11 @@ class SecretService:
     def rotate(self, caller: Caller, project_id: str, app_id: str, ns: str = "") -> Regenerated:
         """Rows 10 and 11, then the new secret: generated, hashed, committed, returned once."""
         secret = self.generator.generate()
+        secret_hash = SecretHash.of(secret)
         rotation = self.store.rotate(
-            project_id, app_id, caller.org_id, SecretHash.of(secret).encoded, self.clock(), ns=ns
+            project_id, app_id, caller.org_id, secret_hash.encoded, self.clock(), ns=ns
         )
+        self.issued.record(secret, secret_hash)
         return Regenerated(secret, rotation.sequence, rotation.change_date, rotation.resource_owner)
 
     def client_secret_matches(self, client_id: str, secret: str, ns: str = "") -> bool:
@@ -170,14 +178,17 @@ class SecretService:
         """Rows 10 to 13 through ``check`` (given the app's type and org, or None), then the
         new secret: generated only once the checks passed, hashed, committed, returned once."""
         secret: list[str] = []
+        hashed: list[SecretHash] = []
 
         def new_hash() -> str:
             secret.append(self.generator.generate())
-            return SecretHash.of(secret[0]).encoded
+            hashed.append(SecretHash.of(secret[0]))
+            return hashed[0].encoded
 
         rotation = self.store.rotate_app(
             project_id, app_id, new_hash, self.clock(), check=check, ns=ns
         )
+        self.issued.record(secret[0], hashed[0])
         return Regenerated(
             secret[0], rotation.sequence, rotation.change_date, rotation.resource_owner
         )

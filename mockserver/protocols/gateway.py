@@ -33,7 +33,7 @@ from zitadel_mock.domain import errors, jsonbytes
 from zitadel_mock.domain.errors import MockError, status_body
 from zitadel_mock.domain.headers import SUCCESS_HEADERS
 from zitadel_mock.operations.operation import Success
-from zitadel_mock.operations.registry import SERVED
+from zitadel_mock.operations.registry import MANAGED, SERVED
 from zitadel_mock.protocols.protojson import document as protojson_document
 
 log = logging.getLogger("zitadel_mock.protocols.gateway")
@@ -222,7 +222,8 @@ def build_rest_app(spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
     middlewares = [
         m for m in ConnexionMiddleware.default_middlewares if m not in OPERATION_MIDDLEWARES
     ]
-    handlers = {op.rest_operation_id: _not_served_here for op in SERVED}
+    operation_ids = [op.rest_operation_id for op in SERVED] + [m.rest_operation_id for m in MANAGED]
+    handlers = dict.fromkeys(operation_ids, _not_served_here)
     app = connexion.AsyncApp(
         __name__,
         middlewares=middlewares,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from typing import Any, Final, cast
 from urllib.parse import unquote
 
@@ -37,14 +38,18 @@ log = logging.getLogger("uvicorn.error")
 access_log = logging.getLogger("uvicorn.access")
 
 
+_UPPER_CASE: Final = re.compile(rb"[A-Z]")
+_NUL_CR_LF: Final = re.compile(rb"[\0\r\n]")
+
+
 def malformed_field(name: bytes, value: bytes) -> bool:
     """A regular request header field HTTP/2 forbids: upper case, connection-specific, a ``te``
     other than ``trailers``, or NUL/CR/LF in the value (white space at an end is let through)."""
     return (
-        name != name.lower()
+        _UPPER_CASE.search(name) is not None
         or name in HOP_BY_HOP
         or (name == b"te" and value.strip().lower() != b"trailers")
-        or any(byte in value for byte in b"\0\r\n")
+        or _NUL_CR_LF.search(value) is not None
     )
 
 
@@ -108,6 +113,7 @@ class H2Protocol(asyncio.Protocol):
         self.calmed = False
         self.discarded = 0
         self.idle_timer: asyncio.TimerHandle | None = None
+        self.idle_since: float | None = None  # when the last stream ended (None: one is open)
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
@@ -124,7 +130,7 @@ class H2Protocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
         self.closing = True
-        self.cancel_idle_timer()
+        self.stop_idle_timer()
         if self.slot is not None:
             self.slot.release()
             self.slot = None
@@ -195,11 +201,21 @@ class H2Protocol(asyncio.Protocol):
 
     # -- the idle timer -----------------------------------------------------------------------
 
+    # One timer per connection, not one per request: a stream's start and end only note the
+    # time, and the timer, when it fires early, waits again for what is left.
+
     def arm_idle_timer(self) -> None:
-        self.cancel_idle_timer()
-        self.idle_timer = self.loop.call_later(self.limits.h2_idle_timeout, self.idle_timed_out)
+        """The connection is idle from now (no stream open)."""
+        self.idle_since = self.loop.time()
+        if self.idle_timer is None:
+            self.idle_timer = self.loop.call_later(self.limits.h2_idle_timeout, self.idle_timed_out)
 
     def cancel_idle_timer(self) -> None:
+        """A stream is open: the connection is not idle (the timer, if set, will see it)."""
+        self.idle_since = None
+
+    def stop_idle_timer(self) -> None:
+        self.idle_since = None
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
@@ -208,6 +224,12 @@ class H2Protocol(asyncio.Protocol):
         """No stream for ``h2_idle_timeout``: GOAWAY NO_ERROR and hang up (as Go's IdleTimeout)."""
         self.idle_timer = None
         if self.streams or self.transport is None or self.transport.is_closing():
+            return
+        if self.idle_since is None:
+            return  # a stream is open; the next end of one sets the timer again
+        left = self.idle_since + self.limits.h2_idle_timeout - self.loop.time()
+        if left > 0:  # a stream came and went since the timer was set
+            self.idle_timer = self.loop.call_later(left, self.idle_timed_out)
             return
         log.debug("HTTP/2 connection from %s idle; closing", self.client)
         self.shutdown()

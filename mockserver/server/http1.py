@@ -61,8 +61,6 @@ class Http1Protocol(HttpToolsProtocol):
             + 4
         )
         self.url_bytes = 0
-        self.header_bytes = 0
-        self.header_count = 0
         self.head_timer: asyncio.TimerHandle | None = None
         self.refused = False
         self.discard_left = LINGER_BYTES
@@ -108,8 +106,13 @@ class Http1Protocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
             return
-        if self.in_head and self.head_raw > self.head_budget:
-            self.refuse(HeadTooLargeError(431, "max_header_bytes"))
+        if self.in_head:
+            if self.head_raw > self.head_budget:
+                self.refuse(HeadTooLargeError(431, "max_header_bytes"))
+            elif self.head_timer is None:  # the rest of the head is yet to come
+                self.head_timer = self.loop.call_later(
+                    self.limits.header_timeout, self._head_timed_out
+                )
 
     def refuse(self, error: HeadTooLargeError) -> None:
         """Answer ``error.status`` and close, as a server does that will not read the head."""
@@ -137,9 +140,8 @@ class Http1Protocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.in_head = True
-        self.head_raw = self.url_bytes = self.header_bytes = self.header_count = 0
+        self.head_raw = self.url_bytes = 0
         self._cancel_head_timer()
-        self.head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
 
     def on_url(self, url: bytes) -> None:
         self.url_bytes += len(url)
@@ -147,18 +149,14 @@ class Http1Protocol(HttpToolsProtocol):
             raise HeadTooLargeError(414, "max_request_line")
         super().on_url(url)
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_count += 1
-        self.header_bytes += len(name) + len(value)
-        if self.header_count > self.limits.max_header_count:
-            raise HeadTooLargeError(431, "max_header_count")
-        if self.header_bytes > self.limits.max_header_bytes:
-            raise HeadTooLargeError(431, "max_header_bytes")
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         self.in_head = False
         self._cancel_head_timer()
+        headers = self.headers  # as uvicorn kept them, every one
+        if len(headers) > self.limits.max_header_count:
+            raise HeadTooLargeError(431, "max_header_count")
+        if sum(len(name) + len(value) for name, value in headers) > self.limits.max_header_bytes:
+            raise HeadTooLargeError(431, "max_header_bytes")
         super().on_headers_complete()
         if self.scope is not None:  # the app's task has not started yet
             extensions: dict[str, Any] = self.scope.setdefault("extensions", {})

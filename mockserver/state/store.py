@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,10 +92,14 @@ def pinned_identity(path: str) -> tuple[int, int] | None:
 
 class Credentials(NamedTuple):
     """What a namespace's live credentials can be recognised by: its bearer tokens' digests and
-    its apps' salted secret hashes (never a plaintext)."""
+    its apps' salted secret hashes by app id (never a plaintext)."""
 
     token_digests: frozenset[str]
-    secret_hashes: tuple[str, ...]
+    secret_hashes: Mapping[str, str]
+
+    def with_secret(self, app_id: str, secret_hash: str) -> Credentials:
+        """These credentials after a rotation of ``app_id`` to ``secret_hash``."""
+        return Credentials(self.token_digests, {**self.secret_hashes, app_id: secret_hash})
 
 
 class Rotation(NamedTuple):  # a tuple, not a frozen dataclass: made on every rotation
@@ -432,26 +436,66 @@ class Store:
 
     def credentials(self, ns: str = "") -> Credentials:
         """The namespace's :class:`Credentials`, read again only when something may have changed
-        them: a write of this process, or a commit of another (``PRAGMA data_version``)."""
+        them: a write of this process other than a rotation (a rotation updates them in place),
+        or a commit of another (``PRAGMA data_version``, for a state file)."""
         with self._lock:
             self.check_file(force=False)
             try:
-                stamp = (self._writes, self._db.execute("PRAGMA data_version").fetchone()[0])
+                stamp = self._credentials_stamp()
                 known = self._credentials.get(ns)
                 if known is not None and known[0] == stamp:
                     return known[1]
                 tokens = self._db.execute("SELECT digest FROM tokens WHERE ns = ?", (ns,))
                 digests = frozenset(d for (d,) in tokens)
                 hashes = self._db.execute(
-                    "SELECT secret_hash FROM apps WHERE ns = ? AND secret_hash IS NOT NULL", (ns,)
+                    "SELECT id, secret_hash FROM apps WHERE ns = ? AND secret_hash IS NOT NULL",
+                    (ns,),
                 )
-                credentials = Credentials(digests, tuple(h for (h,) in hashes))
+                credentials = Credentials(digests, dict(hashes.fetchall()))
             except sqlite3.Error as exc:
                 raise MockError(errors.STATE_BUSY) from exc
             if len(self._credentials) >= 4096:
                 self._credentials.clear()
             self._credentials[ns] = (stamp, credentials)
             return credentials
+
+    def _credentials_stamp(self) -> tuple[int, int]:
+        """What the cached credentials were read under: this process's writes so far and, for a
+        state file, SQLite's count of other connections' commits. Call under the lock."""
+        shared = self.path is not None
+        version = self._db.execute("PRAGMA data_version").fetchone()[0] if shared else 0
+        return self._writes, int(version)
+
+    def _unchanged(self, ns: str) -> None:
+        """A rotation was refused (unknown app, wrong type, busy state) and rolled back: the
+        cached credentials of ``ns`` still hold, though a write transaction was begun. Call
+        under the same hold of the lock."""
+        known = self._credentials.get(ns)
+        if known is None:
+            return
+        try:
+            stamp = self._credentials_stamp()
+        except sqlite3.Error:
+            return
+        if known[0] == (stamp[0] - 1, stamp[1]):
+            self._credentials[ns] = (stamp, known[1])
+
+    def _rotated(self, ns: str, app_id: str, secret_hash: str) -> None:
+        """Bring the cached credentials of ``ns`` up to the rotation this process just committed
+        (under the same hold of the lock), if they were current up to it: read under the write
+        before this one and under the commit count of other connections that still holds (own
+        commits leave ``data_version`` alone). Otherwise they are read again when asked for."""
+        known = self._credentials.get(ns)
+        if known is None:
+            return
+        try:
+            stamp = self._credentials_stamp()
+        except sqlite3.Error:
+            stamp = (-1, -1)
+        if known[0] != (stamp[0] - 1, stamp[1]):
+            del self._credentials[ns]
+            return
+        self._credentials[ns] = (stamp, known[1].with_secret(app_id, secret_hash))
 
     def fixtures(self, ns: str = "") -> Fixtures:
         """Everything in namespace ``ns``, as records (secrets only as hashes)."""
@@ -495,28 +539,44 @@ class Store:
         Raises APP_NOT_FOUND when the project or app is unknown or owned by another org than
         ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
         """
-        with self.transaction(keeps_cache=True) as db:  # sequence and secret are not cached
-            line = db.execute(
-                "SELECT a.type, p.sequence, p.changed_us FROM apps a JOIN projects p"
-                " ON p.ns = a.ns AND p.id = a.project_id"
-                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ? AND p.org_id = ?",
-                (ns, app_id, project_id, org_id),
-            ).fetchone()
-            if line is None:
-                raise MockError(errors.APP_NOT_FOUND)
-            app_type, sequence, changed_us = line
-            if app_type != AppType.OIDC.value:
-                raise MockError(errors.APP_NOT_OIDC)
-            # changeDate never goes back, even if the wall clock does.
-            micros = max(to_micros(now), changed_us + 1)
-            db.execute(
-                "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
-                (sequence + 1, micros, ns, project_id),
-            )
-            db.execute(
-                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (secret_hash, ns, app_id)
-            )
-        return Rotation(sequence + 1, from_micros(micros), org_id)
+        with self._lock:  # the commit and the cached credentials' update, together
+            try:
+                with self.transaction(keeps_cache=True) as db:  # sequence, secret: not cached
+                    # The checks and the bump in one statement; changeDate never goes back,
+                    # even if the wall clock does.
+                    bumped = db.execute(
+                        "UPDATE projects SET sequence = sequence + 1,"
+                        " changed_us = max(?, changed_us + 1)"
+                        " WHERE ns = ? AND id = ? AND org_id = ? AND EXISTS (SELECT 1 FROM apps"
+                        " a WHERE a.ns = projects.ns AND a.id = ? AND a.project_id = projects.id"
+                        " AND a.type = ?) RETURNING sequence, changed_us",
+                        (to_micros(now), ns, project_id, org_id, app_id, AppType.OIDC.value),
+                    ).fetchone()
+                    if bumped is None:
+                        raise MockError(self._why_not_rotated(db, ns, project_id, app_id, org_id))
+                    sequence, micros = bumped
+                    db.execute(
+                        "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?",
+                        (secret_hash, ns, app_id),
+                    )
+            except MockError:
+                self._unchanged(ns)
+                raise
+            self._rotated(ns, app_id, secret_hash)
+        return Rotation(sequence, from_micros(micros), org_id)
+
+    @staticmethod
+    def _why_not_rotated(
+        db: sqlite3.Connection, ns: str, project_id: str, app_id: str, org_id: str
+    ) -> errors.Row:
+        """ZITADEL's check 10 or 11 that a v1 rotation failed: APP_NOT_FOUND when the project or
+        app is unknown or owned by another org, APP_NOT_OIDC for API and SAML apps."""
+        line = db.execute(
+            "SELECT a.type FROM apps a JOIN projects p ON p.ns = a.ns AND p.id = a.project_id"
+            " WHERE a.ns = ? AND a.id = ? AND a.project_id = ? AND p.org_id = ?",
+            (ns, app_id, project_id, org_id),
+        ).fetchone()
+        return errors.APP_NOT_FOUND if line is None else errors.APP_NOT_OIDC
 
     # -- the v2 rotation (ZITADEL-v2.md section 4) -----------------------------------------
 
@@ -537,22 +597,30 @@ class Store:
         unknown) and raises to refuse; nothing is written then. No type check of its own: v2's
         command has none.
         """
-        with self.transaction(keeps_cache=True) as db:
-            row = db.execute(
-                "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a JOIN projects p"
-                " ON p.ns = a.ns AND p.id = a.project_id"
-                " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
-                (ns, app_id, project_id),
-            ).fetchone()
-            check((AppType(row[0]), str(row[1])) if row else None)
-            assert row is not None  # check refuses an unknown app
-            _, org_id, sequence, changed_us = row
-            micros = max(to_micros(now), changed_us + 1)
-            db.execute(
-                "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
-                (sequence + 1, micros, ns, project_id),
-            )
-            db.execute(
-                "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?", (new_hash(), ns, app_id)
-            )
+        with self._lock:  # the commit and the cached credentials' update, together
+            try:
+                with self.transaction(keeps_cache=True) as db:
+                    row = db.execute(
+                        "SELECT a.type, p.org_id, p.sequence, p.changed_us FROM apps a"
+                        " JOIN projects p ON p.ns = a.ns AND p.id = a.project_id"
+                        " WHERE a.ns = ? AND a.id = ? AND a.project_id = ?",
+                        (ns, app_id, project_id),
+                    ).fetchone()
+                    check((AppType(row[0]), str(row[1])) if row else None)
+                    assert row is not None  # check refuses an unknown app
+                    _, org_id, sequence, changed_us = row
+                    micros = max(to_micros(now), changed_us + 1)
+                    db.execute(
+                        "UPDATE projects SET sequence = ?, changed_us = ? WHERE ns = ? AND id = ?",
+                        (sequence + 1, micros, ns, project_id),
+                    )
+                    secret_hash = new_hash()
+                    db.execute(
+                        "UPDATE apps SET secret_hash = ? WHERE ns = ? AND id = ?",
+                        (secret_hash, ns, app_id),
+                    )
+            except MockError:
+                self._unchanged(ns)
+                raise
+            self._rotated(ns, app_id, secret_hash)
         return Rotation(sequence + 1, from_micros(micros), str(org_id))

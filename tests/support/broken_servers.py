@@ -322,54 +322,6 @@ class AlwaysASecret(Defect):
         return 200, [(b"content-type", b"application/json")], answer
 
 
-class ManagementApi:
-    """Not a defect: a stand-in for ZITADEL's AddProject, AddOIDCApp and RemoveProject (the mock
-    does not answer them), in their documented shapes, in front of the mock. The "new" project
-    and app are the fixture's own (PROJECT, APP); every call it answers is kept in ``calls`` as
-    (method, path, body)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.authorization = f"Bearer {token}".encode()
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    def answer(self, method: str, path: str, document: dict[str, Any]) -> dict[str, Any] | None:
-        details = {"sequence": "1", "changeDate": "2026-12-01T00:00:00Z", "resourceOwner": APP_ORG}
-        if (method, path) == ("POST", "/management/v1/projects"):
-            return {"id": PROJECT, "details": details}
-        if (method, path) == ("POST", f"/management/v1/projects/{PROJECT}/apps/oidc"):
-            secret = secrets.token_urlsafe(32)
-            return {"appId": APP, "details": details, "clientId": CLIENT_ID, "clientSecret": secret}
-        if (method, path) == ("DELETE", f"/management/v1/projects/{PROJECT}"):
-            return {"details": details}
-        return None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].endswith("_generate_client_secret"):
-            await self.app(scope, receive, send)
-            return
-        method, path = scope["method"], scope["path"]
-        if self.answer(method, path, {}) is None:
-            await self.app(scope, receive, send)
-            return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        json_type = [(b"content-type", b"application/json")]
-        if dict(scope["headers"]).get(b"authorization") != self.authorization:
-            status = {"code": 16, "message": "Errors.Token.Invalid (AUTH-7fs1e)"}
-            await _answer(send, 401, json_type, json.dumps(status).encode())
-            return
-        document = json.loads(body) if body else {}
-        self.calls.append((method, path, document))
-        answer = self.answer(method, path, document)
-        await _answer(send, 200, json_type, json.dumps(answer).encode())
-
-
 class ExtraFieldsRefused(Defect):
     """A body field other than the ids is refused, against the gateway's rules."""
 

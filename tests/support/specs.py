@@ -49,3 +49,8 @@ def upstream() -> dict[str, Any]:
 def upstream_validator(definition: str) -> Draft4Validator:
     """A definition of ZITADEL's generated Swagger 2 spec (``rpcStatus``, ``v1Regenerate…``)."""
     return _validator(upstream(), f"/definitions/{definition}")
+
+
+def component_validator(name: str) -> Draft4Validator:
+    """The openapi.yaml schema ``components/schemas/<name>``."""
+    return _validator(spec(), f"/components/schemas/{name}")

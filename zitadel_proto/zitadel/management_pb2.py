@@ -22,20 +22,36 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from zitadel_proto.zitadel import app_pb2 as zitadel__proto_dot_zitadel_dot_app__pb2
+from zitadel_proto.zitadel import message_pb2 as zitadel__proto_dot_zitadel_dot_message__pb2
 from zitadel_proto.zitadel import object_pb2 as zitadel__proto_dot_zitadel_dot_object__pb2
+from zitadel_proto.zitadel import project_pb2 as zitadel__proto_dot_zitadel_dot_project__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&zitadel_proto/zitadel/management.proto\x12\x15zitadel.management.v1\x1a\"zitadel_proto/zitadel/object.proto\"G\n!RegenerateOIDCClientSecretRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x02 \x01(\t\"g\n\"RegenerateOIDCClientSecretResponse\x12\x15\n\rclient_secret\x18\x01 \x01(\t\x12*\n\x07\x64\x65tails\x18\x02 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails2\xa7\x01\n\x11ManagementService\x12\x91\x01\n\x1aRegenerateOIDCClientSecret\x12\x38.zitadel.management.v1.RegenerateOIDCClientSecretRequest\x1a\x39.zitadel.management.v1.RegenerateOIDCClientSecretResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&zitadel_proto/zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fzitadel_proto/zitadel/app.proto\x1a#zitadel_proto/zitadel/message.proto\x1a\"zitadel_proto/zitadel/object.proto\x1a#zitadel_proto/zitadel/project.proto\"G\n!RegenerateOIDCClientSecretRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x02 \x01(\t\"g\n\"RegenerateOIDCClientSecretResponse\x12\x15\n\rclient_secret\x18\x01 \x01(\t\x12*\n\x07\x64\x65tails\x18\x02 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\"\xc6\x01\n\x11\x41\x64\x64ProjectRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1e\n\x16project_role_assertion\x18\x02 \x01(\x08\x12\x1a\n\x12project_role_check\x18\x03 \x01(\x08\x12\x19\n\x11has_project_check\x18\x04 \x01(\x08\x12L\n\x18private_labeling_setting\x18\x05 \x01(\x0e\x32*.zitadel.project.v1.PrivateLabelingSetting\"L\n\x12\x41\x64\x64ProjectResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x07\x64\x65tails\x18\x02 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\"\"\n\x14RemoveProjectRequest\x12\n\n\x02id\x18\x01 \x01(\t\"C\n\x15RemoveProjectResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\"\xf6\x05\n\x11\x41\x64\x64OIDCAppRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rredirect_uris\x18\x03 \x03(\t\x12\x38\n\x0eresponse_types\x18\x04 \x03(\x0e\x32 .zitadel.app.v1.OIDCResponseType\x12\x32\n\x0bgrant_types\x18\x05 \x03(\x0e\x32\x1d.zitadel.app.v1.OIDCGrantType\x12-\n\x08\x61pp_type\x18\x06 \x01(\x0e\x32\x1b.zitadel.app.v1.OIDCAppType\x12<\n\x10\x61uth_method_type\x18\x07 \x01(\x0e\x32\".zitadel.app.v1.OIDCAuthMethodType\x12!\n\x19post_logout_redirect_uris\x18\x08 \x03(\t\x12,\n\x07version\x18\t \x01(\x0e\x32\x1b.zitadel.app.v1.OIDCVersion\x12\x10\n\x08\x64\x65v_mode\x18\n \x01(\x08\x12\x38\n\x11\x61\x63\x63\x65ss_token_type\x18\x0b \x01(\x0e\x32\x1d.zitadel.app.v1.OIDCTokenType\x12#\n\x1b\x61\x63\x63\x65ss_token_role_assertion\x18\x0c \x01(\x08\x12\x1f\n\x17id_token_role_assertion\x18\r \x01(\x08\x12#\n\x1bid_token_userinfo_assertion\x18\x0e \x01(\x08\x12-\n\nclock_skew\x18\x0f \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1a\n\x12\x61\x64\x64itional_origins\x18\x10 \x03(\t\x12$\n\x1cskip_native_app_success_page\x18\x11 \x01(\x08\x12\x1f\n\x17\x62\x61\x63k_channel_logout_uri\x18\x12 \x01(\t\x12\x33\n\rlogin_version\x18\x13 \x01(\x0b\x32\x1c.zitadel.app.v1.LoginVersion\"\xcd\x01\n\x12\x41\x64\x64OIDCAppResponse\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12*\n\x07\x64\x65tails\x18\x02 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x15\n\rclient_secret\x18\x04 \x01(\t\x12\x16\n\x0enone_compliant\x18\x05 \x01(\x08\x12\x39\n\x13\x63ompliance_problems\x18\x06 \x03(\x0b\x32\x1c.zitadel.v1.LocalizedMessage2\xa7\x01\n\x11ManagementService\x12\x91\x01\n\x1aRegenerateOIDCClientSecret\x12\x38.zitadel.management.v1.RegenerateOIDCClientSecretRequest\x1a\x39.zitadel.management.v1.RegenerateOIDCClientSecretResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'zitadel_proto.zitadel.management_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REGENERATEOIDCCLIENTSECRETREQUEST']._serialized_start=101
-  _globals['_REGENERATEOIDCCLIENTSECRETREQUEST']._serialized_end=172
-  _globals['_REGENERATEOIDCCLIENTSECRETRESPONSE']._serialized_start=174
-  _globals['_REGENERATEOIDCCLIENTSECRETRESPONSE']._serialized_end=277
-  _globals['_MANAGEMENTSERVICE']._serialized_start=280
-  _globals['_MANAGEMENTSERVICE']._serialized_end=447
+  _globals['_REGENERATEOIDCCLIENTSECRETREQUEST']._serialized_start=240
+  _globals['_REGENERATEOIDCCLIENTSECRETREQUEST']._serialized_end=311
+  _globals['_REGENERATEOIDCCLIENTSECRETRESPONSE']._serialized_start=313
+  _globals['_REGENERATEOIDCCLIENTSECRETRESPONSE']._serialized_end=416
+  _globals['_ADDPROJECTREQUEST']._serialized_start=419
+  _globals['_ADDPROJECTREQUEST']._serialized_end=617
+  _globals['_ADDPROJECTRESPONSE']._serialized_start=619
+  _globals['_ADDPROJECTRESPONSE']._serialized_end=695
+  _globals['_REMOVEPROJECTREQUEST']._serialized_start=697
+  _globals['_REMOVEPROJECTREQUEST']._serialized_end=731
+  _globals['_REMOVEPROJECTRESPONSE']._serialized_start=733
+  _globals['_REMOVEPROJECTRESPONSE']._serialized_end=800
+  _globals['_ADDOIDCAPPREQUEST']._serialized_start=803
+  _globals['_ADDOIDCAPPREQUEST']._serialized_end=1561
+  _globals['_ADDOIDCAPPRESPONSE']._serialized_start=1564
+  _globals['_ADDOIDCAPPRESPONSE']._serialized_end=1769
+  _globals['_MANAGEMENTSERVICE']._serialized_start=1772
+  _globals['_MANAGEMENTSERVICE']._serialized_end=1939
 # @@protoc_insertion_point(module_scope)

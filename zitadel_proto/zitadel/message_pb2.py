@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#zitadel_proto/zitadel/message.proto\x12\nzitadel.v1\"*\n\x0b\x45rrorDetail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#zitadel_proto/zitadel/message.proto\x12\nzitadel.v1\"*\n\x0b\x45rrorDetail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\":\n\x10LocalizedMessage\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x19\n\x11localized_message\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,4 +33,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ERRORDETAIL']._serialized_start=51
   _globals['_ERRORDETAIL']._serialized_end=93
+  _globals['_LOCALIZEDMESSAGE']._serialized_start=95
+  _globals['_LOCALIZEDMESSAGE']._serialized_end=153
 # @@protoc_insertion_point(module_scope)

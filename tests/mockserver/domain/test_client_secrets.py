@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
@@ -84,3 +85,33 @@ def test_fingerprint_is_short_and_stable() -> None:
 def test_token_digest_hides_the_token() -> None:
     assert token_digest("admin-pat") != "admin-pat"
     assert len(token_digest("admin-pat")) == 64
+
+
+def test_system_bytes_hand_out_every_byte_once_across_pages() -> None:
+    draw = system_random_bytes()
+    sizes = [16, 128, 7, 4096, 5000, 1] * 40  # crosses page ends, and one draw past a page
+    drawn = [draw(size) for size in sizes]
+    assert [len(d) for d in drawn] == sizes
+    chunks = [d[i : i + 16] for d in drawn for i in range(0, len(d) - 15, 16)]
+    assert len(set(chunks)) == len(chunks)  # no 16 bytes handed out twice
+
+
+def test_a_forked_child_draws_other_bytes_than_its_parent() -> None:
+    draw = system_random_bytes()
+    draw(16)  # a page is held
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next bytes, to the parent
+        os.write(write, draw(64))
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(child) == 64
+    assert child != draw(64)
+
+
+def test_a_seeded_generator_is_predictable_and_the_system_one_is_not() -> None:
+    assert SecretGenerator(seeded_random_bytes(1)).predictable
+    assert not SecretGenerator(system_random_bytes()).predictable

@@ -198,7 +198,7 @@ def test_row_12_wrong_method(server: LiveServer, method: str) -> None:
     "path",
     [
         "/",
-        "/management/v1/projects",
+        "/management/v1/project",  # POST /management/v1/projects is AddProject
         "/management/v1/projects/1/apps/2/oidc_config",
         "/management/v1/projects//apps/2/oidc_config/_generate_client_secret",
     ],

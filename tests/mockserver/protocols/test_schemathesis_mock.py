@@ -15,6 +15,7 @@ from tests.conftest import ROOT, LiveServer, fuzz_examples
 # operations (use_after_free, ensure_resource_availability, object_level_authorization); with one
 # operation and no links they have nothing to look at, and schemathesis reports them as passing.
 CHECKS = "all"
+CONFIG = Path(__file__).with_name("schemathesis-mock.toml")
 
 
 @pytest.mark.fuzz
@@ -25,6 +26,8 @@ def test_schemathesis_finds_no_failure_in_the_mock(server: LiveServer, tmp_path:
             sys.executable,
             "-m",
             "schemathesis.cli",
+            "--config-file",
+            str(CONFIG),
             "run",
             str(ROOT / "openapi.yaml"),
             "--url",

@@ -407,6 +407,26 @@ def test_an_idle_http2_connection_gets_goaway_no_error_and_is_closed(
     assert client.goaway.error_code == ErrorCodes.NO_ERROR
 
 
+def test_an_http2_connection_is_not_idle_while_a_stream_outlasts_the_idle_timeout(
+    timeouts: LiveServer,
+) -> None:
+    """Streams that come and go move the idle deadline; one still open holds it off."""
+    client = H2Client(timeouts.port)
+    try:
+        for _ in range(3):  # each ends before the timeout: the connection stays
+            assert client.request(REST, JSON_AUTH, b"{}").status == 200
+            time.sleep(0.6)
+        slow = {**JSON_AUTH, "prefer": "delay=1800"}  # open past the 1 s idle timeout
+        assert client.request(REST, slow, b"{}").status == 200
+        goaway_while_busy = client.goaway
+        client.read_until_closed(timeout=30)  # idle from now: closed after about 1 s
+    finally:
+        client.close()
+    assert goaway_while_busy is None
+    assert client.goaway is not None
+    assert client.goaway.error_code == ErrorCodes.NO_ERROR
+
+
 def hold_connections(port: int, count: int) -> list[socket.socket]:
     socks = []
     for _ in range(count):
