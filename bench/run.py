@@ -91,6 +91,12 @@ def mock(*extra: str) -> Launcher:
     return lambda port: [MOCK, "serve", "--port", str(port), *quiet, *extra]
 
 
+def default_mock() -> Launcher:
+    """``zitadel-mock serve`` with nothing but the port: access log and journal on, as users
+    start it (its log goes to the row's log file)."""
+    return lambda port: [MOCK, "serve", "--port", str(port)]
+
+
 def baseline(kind: str, *extra: str) -> Launcher:
     return lambda port: [
         sys.executable,
@@ -120,6 +126,7 @@ def plan(prism_found: prism.Prism | str, state_dir: Path) -> list[Row]:
             cases.SUCCESS,
             baseline("asgi", "--sniffing"),
         ),
+        Row(report.DEFAULT_ROW, cases.SUCCESS, default_mock(), stateful=True),
         Row("mock REST, 1 worker", cases.SUCCESS, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.NO_TOKEN, mock(), stateful=True),
         Row("mock REST, 1 worker", cases.UNKNOWN, mock(), stateful=True),

@@ -172,11 +172,20 @@ def validate(progress: Progress) -> None:
 
 
 def load_spec(path: Path) -> dict[str, Any]:
-    with path.open("rb") as stream:
-        spec: dict[str, Any] = yaml.load(
-            stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
+    """The OpenAPI document at ``path``, read by libyaml once per version of the file and shared
+    by every reader: it must not be changed (connexion, the one that would, copies it)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    spec = _SPECS.get(key)
+    if spec is None:
+        with path.open("rb") as stream:
+            spec = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        assert isinstance(spec, dict)
+        _SPECS[key] = spec
     return spec
+
+
+_SPECS: dict[tuple[str, int, int], dict[str, Any]] = {}
 
 
 def spec_operation(spec: dict[str, Any], operation_id: str) -> tuple[str, str, dict[str, Any]]:

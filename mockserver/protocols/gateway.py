@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from zitadel_mock.domain import errors, jsonbytes
 from zitadel_mock.domain.errors import MockError, status_body
 from zitadel_mock.domain.headers import SUCCESS_HEADERS
-from zitadel_mock.operations.operation import Success
+from zitadel_mock.operations.operation import Success, load_spec
 from zitadel_mock.operations.registry import MANAGED, SERVED
 from zitadel_mock.protocols.protojson import document as protojson_document
 
@@ -231,7 +231,7 @@ def build_rest_app(spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
     )
     app.add_api(
-        spec_path.name,
+        load_spec(spec_path),  # read by libyaml here: connexion's own reading takes 0.1 s
         resolver=Resolver(function_resolver=handlers.__getitem__),
         validate_responses=False,
         strict_validation=False,

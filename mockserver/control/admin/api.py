@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import connexion
-import yaml
 from connexion import request
 from connexion.lifecycle import ConnexionResponse
 from connexion.options import SwaggerUIOptions
@@ -43,6 +42,7 @@ from zitadel_mock.domain.headers import NAMESPACE_HEADER
 from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.fixtures.documents import Document
 from zitadel_mock.fixtures.loader import FixtureError, parse_fixtures
+from zitadel_mock.operations.operation import load_spec
 from zitadel_mock.protocols.gateway import _install_error_handlers
 from zitadel_mock.state.store import from_micros
 
@@ -310,7 +310,7 @@ class AllowFromSpec:
 
     def __init__(self, app: ASGIApp, spec_path: Path, prefix: str = "/__mock") -> None:
         self.app = app
-        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        spec = load_spec(spec_path)
         self.paths: list[tuple[re.Pattern[str], bytes]] = []
         for template, item in spec["paths"].items():
             methods = [m.upper() for m in item if m in HTTP_METHODS]
@@ -357,7 +357,7 @@ def build_admin_app(
         validator_map={**VALIDATOR_MAP, "parameter": AdminParameterValidator},
     )
     app.add_api(
-        spec_path.name,
+        load_spec(spec_path),  # read by libyaml here: connexion's own reading takes 0.1 s
         resolver=Resolver(function_resolver=lambda name: getattr(handlers, name)),
         validate_responses=True,
         strict_validation=True,
