@@ -82,6 +82,9 @@ def relay(mock: LiveServer) -> Iterator[Relay]:
     relay = Relay(mock.port)
     yield relay
     relay.close()
+    transport = schema.operation("v1").schema.transport
+    if isinstance(transport, schema.PooledProbes):
+        transport.probes.close()  # its kept-alive connection went to this relay
 
 
 def session_through(relay: Relay) -> Session:
