@@ -439,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = [median_run(measured) for measured in runs]
     contract_lines = ["Left out (--no-contracts or --only)."]
     if args.contracts and not args.only:
-        contract_lines = measure_contracts(BUILD)
+        contract_lines = measure_contracts(BUILD, settings.repeat)
     elapsed = time.monotonic() - began
     text = report.render(results, environment, notes, contract_lines, elapsed)
     print(text)

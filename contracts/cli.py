@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from zitadel_contract.preflight import EXIT_CODES, USAGE
+from zitadel_contract.exit_codes import EXIT_CODES, USAGE
 from zitadel_contract.settings import OPTIONS, SettingsError, resolve
 
 PACKAGE_DIR = Path(__file__).resolve().parent

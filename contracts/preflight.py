@@ -31,26 +31,24 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from zitadel_contract.exit_codes import (
+    BROKEN,
+    CREDENTIALS,
+    EXIT_CODES,
+    HOLDS,
+    NOTHING_RAN,
+    UNREACHABLE,
+    USAGE,
+)
 from zitadel_contract.model import NONEXISTENT_PREFIX, Call, NotApplicableError, Reply
 from zitadel_contract.provision import Target
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.transports import token_endpoint
 from zitadel_contract.transports.registry import Transport
 
-HOLDS: Final = 0
-BROKEN: Final = 1
-USAGE: Final = 2
-UNREACHABLE: Final = 3
-CREDENTIALS: Final = 4
-NOTHING_RAN: Final = 5
-EXIT_CODES: Final[dict[int, str]] = {
-    HOLDS: "the contract holds: every check that ran kept its promise",
-    BROKEN: "broken promises: at least one check failed",
-    USAGE: "usage error or safety refusal: nothing was sent",
-    UNREACHABLE: "target unreachable: DNS, connection or TLS failed",
-    CREDENTIALS: "credentials or app wrong: the token, ids or client id do not fit the target",
-    NOTHING_RAN: "nothing ran: no case was sent (all tests deselected or skipped)",
-}
+# The exit codes, here as before: preflight decides most of them.
+__all__ = ["BROKEN", "CREDENTIALS", "EXIT_CODES", "HOLDS", "NOTHING_RAN", "UNREACHABLE", "USAGE"]
+
 TOKEN_HINT: Final = (
     "set ZITADEL_CONTRACT_TOKEN (or --token) to a personal access token of a user who may "
     "rotate the app (project.app.write, e.g. ORG_OWNER)"

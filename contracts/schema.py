@@ -25,11 +25,15 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi import checks as builtin
+from schemathesis.transport.requests import (
+    REQUESTS_TRANSPORT,
+    ManagedCookiesSession,
+    RequestsTransport,
+)
 
 from zitadel_contract.checks import CHECKS, status_violations
 from zitadel_contract.model import Call, Reply, Violation
 from zitadel_contract.session import Session
-from zitadel_contract.transports.connect import read_connect_reply
 from zitadel_contract.transports.rest import TOKEN_VARIABLE, read_reply
 
 MAX_ID_LENGTH: Final = 200
@@ -118,12 +122,34 @@ def read_any(api: str, response: Any) -> Reply:
     headers = flat_headers(response.headers)
     if api == "v1":
         return read_reply(response.status_code, headers, response.content)
+    # Imported here: it brings protobuf and grpc, which a v1 (REST) run never needs.
+    from zitadel_contract.transports.connect import read_connect_reply  # noqa: PLC0415
+
     return read_connect_reply(response.status_code, headers, response.content, proto=False)
+
+
+class LastRead:
+    """The reply of the response read last: the ZITADEL checks below each look at the same
+    response (seven over REST), which is then read once, not once per check."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, str, Reply] | None = None
+
+    def __call__(self, api: str, response: Any) -> Reply:
+        last = self._last
+        if last is not None and last[0] is response and last[1] == api:
+            return last[2]
+        reply = read_any(api, response)
+        self._last = (response, api, reply)
+        return reply
+
+
+READ = LastRead()
 
 
 def _zitadel_check(check_id: str, api: str) -> Check:
     def check(ctx: CheckContext, response: Any, case: Case[Any]) -> bool | None:
-        reply = read_any(api, response)
+        reply = READ(api, response)
         found = [v for v in (*reply.problems, *status_violations(reply)) if v.check == check_id]
         if found:
             raise ContractFailure(check_id, found[0].message, case.operation.label)
@@ -139,12 +165,43 @@ CONNECT_ZITADEL_CHECKS: Final[tuple[Check, ...]] = tuple(
 )
 
 
+class PooledProbes(RequestsTransport):
+    """schemathesis' requests transport, except that a request sent without a session goes over
+    one session kept for such requests instead of a new session (and TCP connection) each.
+
+    Such requests are ``ignored_auth``'s probes: the case again without its token and with a
+    wrong one, two for every success. schemathesis leaves the run's session out of them (a
+    session may carry credentials); this one never carries any: it is only ever used without
+    headers or auth, and schemathesis drops its cookies after every request. The requests sent
+    are the same, over a kept-alive connection.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The serializers registered with schemathesis' own transport, the same dictionary.
+        self._serializers = REQUESTS_TRANSPORT._serializers
+        self.probes = ManagedCookiesSession()
+
+    def send(self, case: Case[Any], *, session: Any = None, **kwargs: Any) -> Any:
+        return super().send(case, session=self.probes if session is None else session, **kwargs)
+
+
+def _with_pooled_probes(schema: Any) -> None:
+    """Make ``schema`` (this module's own, nobody else's) send through :class:`PooledProbes`."""
+    transport = PooledProbes()
+    base = type(schema)
+    schema.__class__ = type(
+        f"{base.__name__}WithPooledProbes", (base,), {"transport": property(lambda _: transport)}
+    )
+
+
 @cache
 def operation(api: str = "v1") -> APIOperation[Any, Any, Any, Any]:
     """The API's operation in its document, as schemathesis loads it."""
     name, operation_id = SPECS[api]
     with resources.as_file(resources.files("zitadel_contract") / name) as path:
         schema = schemathesis.openapi.from_path(path)
+    _with_pooled_probes(schema)
     for result in schema.get_all_operations():
         if not isinstance(result, Ok):
             raise RuntimeError(f"{name} cannot be loaded: {result.err()}")
@@ -215,7 +272,7 @@ def run_case(case: Case[Any], session: Session) -> None:
     api = session.settings.api
     response = case.call(base_url=target.url, session=session.schema_http)
     session.recorder.count_case()
-    reply = read_any(api, response)
+    reply = READ(api, response)
     ids = dict(case.path_parameters or {})
     if isinstance(case.body, dict):
         body = case.body

@@ -9,18 +9,29 @@ Each row starts what it measures anew, on 127.0.0.1, after the benchmark's rows:
 - schemathesis alone (``bench/schemathesis_run.py``: the spec's cases with schemathesis' response
   checks), in process on the mock's ASGI app and over a socket to a running mock: the same cases,
   only the transport differs.
+
+The client's CPU time (the measured command and every process it started: for ``verify``, its
+pytest process) is shown beside the mock's: on a shared machine it moves far less than the wall
+time. With ``repeat`` above 1 each row is measured that many times, in rounds, and the run with
+the median wall time is shown, with the range of cases/s in brackets.
+
+Alone (not the whole ``make bench``)::
+
+    .venv/bin/python -m bench.studies.contracts_speed --repeat 3 --only verify
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -48,14 +59,40 @@ class Speed:
     seconds: float
     outcome: str
     mock_cpu_s: float | None = None
+    client_cpu_s: float | None = None
+    rates: tuple[float, ...] = ()  # cases/s of every repetition, when repeated
+
+    @property
+    def rate(self) -> float:
+        return self.cases / self.seconds if self.seconds > 0 and self.cases else 0.0
 
     def row(self) -> str:
-        rate = f"{self.cases / self.seconds:,.0f}" if self.seconds > 0 and self.cases else "n/a"
+        rate = f"{self.rate:,.0f}" if self.rate else "n/a"
+        if len(self.rates) > 1:
+            rate += f" [{min(self.rates):,.0f} to {max(self.rates):,.0f}]"
         cpu = "in this process" if self.mock_cpu_s is None else f"{self.mock_cpu_s:.1f} s"
+        client = "n/a" if self.client_cpu_s is None else f"{self.client_cpu_s:.1f} s"
         return (
-            f"| {self.label} | {self.cases:,} | {self.seconds:.1f} | {rate} | {cpu} "
+            f"| {self.label} | {self.cases:,} | {self.seconds:.1f} | {rate} | {client} | {cpu} "
             f"| {self.outcome} |"
         )
+
+
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process' waited-for children so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def median(speeds: Sequence[Speed]) -> Speed:
+    """The repetition with the median wall time (the upper one of an even count), with every
+    repetition's rate; a repetition that did not complete is shown instead."""
+    troubled = [s for s in speeds if not s.cases]
+    if troubled:
+        return troubled[0]
+    ordered = sorted(speeds, key=lambda s: s.seconds)
+    middle = ordered[len(ordered) // 2]
+    return replace(middle, rates=tuple(sorted(s.rate for s in speeds)))
 
 
 def with_mock(root: Path, extra: tuple[str, ...], body: Callable[[str], Speed]) -> Speed:
@@ -70,11 +107,12 @@ def with_mock(root: Path, extra: tuple[str, ...], body: Callable[[str], Speed]) 
         used = server.cpu_seconds() - before
     finally:
         server.stop()
-    return Speed(speed.label, speed.cases, speed.seconds, speed.outcome, used)
+    return replace(speed, mock_cpu_s=used)
 
 
 def verify(label: str) -> Callable[[str], Speed]:
     def run(url: str) -> Speed:
+        cpu_before = children_cpu_s()
         began = time.monotonic()
         done = subprocess.run(
             [MOCK, "verify", url, *VERIFY_OPTIONS],
@@ -85,14 +123,18 @@ def verify(label: str) -> Callable[[str], Speed]:
             check=False,
         )
         seconds = time.monotonic() - began
+        client = children_cpu_s() - cpu_before
         found = CASES_RUN.search(done.stdout)
         outcome = "the contract holds" if done.returncode == 0 else f"exit {done.returncode}"
-        return Speed(label, int(found.group(1)) if found else 0, seconds, outcome)
+        return Speed(
+            label, int(found.group(1)) if found else 0, seconds, outcome, client_cpu_s=client
+        )
 
     return run
 
 
 def schemathesis(label: str, where: list[str]) -> Speed:
+    cpu_before = children_cpu_s()
     done = subprocess.run(
         [
             sys.executable,
@@ -107,33 +149,77 @@ def schemathesis(label: str, where: list[str]) -> Speed:
         timeout=600,
         check=False,
     )
+    client = children_cpu_s() - cpu_before
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         return Speed(label, 0, 0.0, f"failed to run (exit {done.returncode})")
     result = json.loads(lines[-1])
     failures = int(result["failures"])
     outcome = "no failure" if not failures else f"**{failures} failing cases**"
-    return Speed(label, int(result["cases"]), float(result["seconds"]), outcome)
+    return Speed(
+        label, int(result["cases"]), float(result["seconds"]), outcome, client_cpu_s=client
+    )
 
 
-def measure(work: Path) -> list[str]:
-    """Markdown lines for the report."""
-    print("bench: contract suite speed ...", file=sys.stderr, flush=True)
-    rows = [
-        with_mock(work, (), verify("contract suite, `zitadel-mock verify URL`, over a socket")),
-        schemathesis("schemathesis alone, in process on the mock's ASGI app", ["--asgi"]),
-        with_mock(
-            work,
-            (),
-            lambda url: schemathesis("schemathesis alone, over a socket", ["--url", url]),
+def rows(work: Path) -> list[tuple[str, Callable[[], Speed]]]:
+    """Each row's name (for ``--only``) and how to measure it once."""
+    return [
+        (
+            "verify",
+            lambda: with_mock(
+                work, (), verify("contract suite, `zitadel-mock verify URL`, over a socket")
+            ),
+        ),
+        (
+            "schemathesis-asgi",
+            lambda: schemathesis(
+                "schemathesis alone, in process on the mock's ASGI app", ["--asgi"]
+            ),
+        ),
+        (
+            "schemathesis-socket",
+            lambda: with_mock(
+                work,
+                (),
+                lambda url: schemathesis("schemathesis alone, over a socket", ["--url", url]),
+            ),
         ),
     ]
+
+
+def measure(work: Path, repeat: int = 1, only: str | None = None) -> list[str]:
+    """Markdown lines for the report."""
+    print("bench: contract suite speed ...", file=sys.stderr, flush=True)
+    chosen = [(name, run) for name, run in rows(work) if only is None or only in name]
+    runs: list[list[Speed]] = [[] for _ in chosen]
+    for _ in range(max(1, repeat)):
+        for (_, run), measured in zip(chosen, runs, strict=True):
+            measured.append(run())
+    repeated = f", each row measured {repeat} times (the median run shown)" if repeat > 1 else ""
     return [
         f"Demo fixtures; the suite with seed {VERIFY_SEED} and 100 examples per property; "
         f"schemathesis alone with {SCHEMATHESIS_EXAMPLES} generated cases. Wall time of each "
-        "whole run; the mock's CPU time in it shows how much of that the mock took.",
+        "whole run; the client's CPU time (the command and the processes it started) and the "
+        f"mock's in it show where that time went{repeated}.",
         "",
-        "| run | cases | seconds | cases/s | mock CPU | result |",
-        "| --- | ---: | ---: | ---: | --- | --- |",
-        *(speed.row() for speed in rows),
+        "| run | cases | seconds | cases/s | client CPU | mock CPU | result |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        *(median(measured).row() for measured in runs),
     ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.studies.contracts_speed",
+        description="Only the contract suite speed rows of make bench, printed.",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="measure each row this many times")
+    parser.add_argument("--only", help="rows whose name contains this (verify, schemathesis)")
+    args = parser.parse_args(argv)
+    work = Path(__file__).resolve().parents[2] / "build" / "bench"  # make bench's own folder
+    print("\n".join(measure(work, args.repeat, args.only)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

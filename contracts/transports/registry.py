@@ -15,13 +15,6 @@ from typing import Protocol
 
 from zitadel_contract.model import Call, Reply
 from zitadel_contract.provision import Target
-from zitadel_contract.transports.connect import ConnectProtoTransport, ConnectTransport
-from zitadel_contract.transports.grpc_calls import (
-    GrpcTransport,
-    GrpcWebTextTransport,
-    GrpcWebTransport,
-)
-from zitadel_contract.transports.rest import RestTransport
 
 
 class Transport(Protocol):
@@ -41,13 +34,53 @@ class Transport(Protocol):
 
 
 TransportFactory = Callable[[Target, float], Transport]
+
+
+# Each built-in transport is imported when a run opens it: a REST run loads neither grpc nor
+# protobuf.
+def _rest(target: Target, timeout: float) -> Transport:
+    from zitadel_contract.transports.rest import RestTransport  # noqa: PLC0415
+
+    return RestTransport(target, timeout)
+
+
+def _grpc(target: Target, timeout: float) -> Transport:
+    from zitadel_contract.transports.grpc_calls import GrpcTransport  # noqa: PLC0415
+
+    return GrpcTransport(target, timeout)
+
+
+def _grpc_web(target: Target, timeout: float) -> Transport:
+    from zitadel_contract.transports.grpc_calls import GrpcWebTransport  # noqa: PLC0415
+
+    return GrpcWebTransport(target, timeout)
+
+
+def _grpc_web_text(target: Target, timeout: float) -> Transport:
+    from zitadel_contract.transports.grpc_calls import GrpcWebTextTransport  # noqa: PLC0415
+
+    return GrpcWebTextTransport(target, timeout)
+
+
+def _connect(target: Target, timeout: float) -> Transport:
+    from zitadel_contract.transports.connect import ConnectTransport  # noqa: PLC0415
+
+    return ConnectTransport(target, timeout)
+
+
+def _connect_proto(target: Target, timeout: float) -> Transport:
+    from zitadel_contract.transports.connect import ConnectProtoTransport  # noqa: PLC0415
+
+    return ConnectProtoTransport(target, timeout)
+
+
 TRANSPORTS: dict[str, TransportFactory] = {
-    "rest": RestTransport,
-    "grpc": GrpcTransport,
-    "grpc-web": GrpcWebTransport,
-    "grpc-web-text": GrpcWebTextTransport,
-    "connect": ConnectTransport,
-    "connect-proto": ConnectProtoTransport,
+    "rest": _rest,
+    "grpc": _grpc,
+    "grpc-web": _grpc_web,
+    "grpc-web-text": _grpc_web_text,
+    "connect": _connect,
+    "connect-proto": _connect_proto,
 }
 
 

@@ -15,20 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from google.protobuf.message import DecodeError
-
 from zitadel_contract.model import Call, NotApplicableError, Rotation
-from zitadel_proto.client import request_bytes
 from zitadel_proto.methods import V2_GENERATE_CLIENT_SECRET, V2BETA_REGENERATE_CLIENT_SECRET
 from zitadel_proto.wire import METHOD_PATH
-from zitadel_proto.zitadel.app_v2beta_pb2 import (
-    RegenerateClientSecretRequest,
-    RegenerateClientSecretResponse,
-)
-from zitadel_proto.zitadel.application_v2_pb2 import (
-    GenerateClientSecretRequest,
-    GenerateClientSecretResponse,
-)
+
+# The messages (protobuf, and grpc through zitadel_proto.client) are imported by the functions
+# that use them: a REST run, and `zitadel-mock verify` checking its options, never need them.
 
 V1: Final = "v1"
 V2: Final = "v2"
@@ -91,16 +83,22 @@ def _varint(value: int) -> bytes:
 
 
 def _v1_encode(call: Call) -> bytes:
+    from zitadel_proto.client import request_bytes  # noqa: PLC0415
+
     return request_bytes(call.project_id, call.app_id)
 
 
 def _v2_encode(call: Call) -> bytes:
+    from zitadel_proto.zitadel.application_v2_pb2 import GenerateClientSecretRequest  # noqa: PLC0415
+
     return GenerateClientSecretRequest(
         application_id=call.app_id, project_id=call.project_id
     ).SerializeToString()
 
 
 def _v2beta_encode(call: Call) -> bytes:
+    from zitadel_proto.zitadel.app_v2beta_pb2 import RegenerateClientSecretRequest  # noqa: PLC0415
+
     return RegenerateClientSecretRequest(
         project_id=call.project_id, application_id=call.app_id, is_oidc=True
     ).SerializeToString()
@@ -142,6 +140,13 @@ def api_of(name: str) -> Api:
 
 def v2_rotation(payload: bytes, problems: list[str]) -> Rotation | None:
     """A binary v2/v2beta success (both responses: secret 1, creation_date 2)."""
+    from google.protobuf.message import DecodeError  # noqa: PLC0415
+
+    from zitadel_proto.zitadel.app_v2beta_pb2 import RegenerateClientSecretResponse  # noqa: PLC0415
+    from zitadel_proto.zitadel.application_v2_pb2 import (  # noqa: PLC0415
+        GenerateClientSecretResponse,
+    )
+
     try:
         response = GenerateClientSecretResponse.FromString(payload)
         RegenerateClientSecretResponse.FromString(payload)
