@@ -1,5 +1,5 @@
 import sys
 
-from zitadel_mock.cli import main
+from zitadel_mock.command import main
 
 sys.exit(main())

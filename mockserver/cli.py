@@ -477,12 +477,8 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every verb but ``verify``, which :mod:`zitadel_mock.command` hands to the contract kit."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["verify"]:
-        # The contract suite; it never imports the mock. Imported here: workers need none of it.
-        from zitadel_contract.cli import main as verify  # noqa: PLC0415
-
-        return verify(argv[1:], prog="zitadel-mock verify")
     parser, run = parsers()
     if argv[:1] == ["serve"]:
         try:
