@@ -13,6 +13,7 @@ import random
 import secrets
 import string
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -173,7 +174,9 @@ class IssuedSecrets:
 
     def __init__(self, keep: int = DEFAULT_KEEP) -> None:
         self._keep = keep
-        self._by_hash: dict[str, int] = {}  # in the order issued: the oldest goes first
+        # In the order issued, the oldest first (an OrderedDict: a plain dict's first key is
+        # found by skipping the slots of every key removed before it).
+        self._by_hash: OrderedDict[str, int] = OrderedDict()
         self._digests: set[int] = set()
         self.count = 0  # secrets issued so far
         # What a word is known by, here and only here.
@@ -187,8 +190,7 @@ class IssuedSecrets:
         self._digests.add(digest)
         self.count += 1
         if len(self._by_hash) > self._keep:
-            oldest = next(iter(self._by_hash))
-            self._digests.discard(self._by_hash.pop(oldest))
+            self._digests.discard(self._by_hash.popitem(last=False)[1])
 
     def covers(self, encoded: str) -> bool:
         """Whether the stored hash ``encoded`` is one of a secret issued here (and kept)."""

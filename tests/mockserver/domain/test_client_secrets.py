@@ -10,6 +10,7 @@ import pytest
 
 from zitadel_mock.domain.client_secrets import (
     ALPHABET,
+    IssuedSecrets,
     SecretGenerator,
     SecretHash,
     seeded_random_bytes,
@@ -115,3 +116,14 @@ def test_a_forked_child_draws_other_bytes_than_its_parent() -> None:
 def test_a_seeded_generator_is_predictable_and_the_system_one_is_not() -> None:
     assert SecretGenerator(seeded_random_bytes(1)).predictable
     assert not SecretGenerator(system_random_bytes()).predictable
+
+
+def test_issued_secrets_keep_the_newest_and_forget_the_oldest_first() -> None:
+    issued = IssuedSecrets(keep=3)
+    hashes = [SecretHash.of(f"secret-{n}") for n in range(5)]
+    for n, secret_hash in enumerate(hashes):
+        issued.record(f"secret-{n}", secret_hash)
+    assert issued.count == 5
+    kept = [issued.covers(h.encoded) for h in hashes]
+    held = [issued.holds(issued.digest(f"secret-{n}")) for n in range(5)]
+    assert kept == held == [False, False, True, True, True]
