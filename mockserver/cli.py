@@ -33,7 +33,7 @@ from zitadel_mock.control.plane import (
 )
 from zitadel_mock.fixtures.loader import FixtureError, load_fixtures_file
 from zitadel_mock.server.logs import FORMATS, AccessLog, log_config
-from zitadel_mock.server.serving import StopRequest, bind, serve, serve_workers
+from zitadel_mock.server.serving import StopRequest, bind, freeze_start_up, serve, serve_workers
 from zitadel_mock.state.store import StateFileError
 
 # Exit codes (docs/cli.md "Exit codes"); `verify` has its own (docs/contract.md).
@@ -344,7 +344,9 @@ def _check_fixtures(path: Path) -> int:
 def worker_app() -> ASGIApp:
     """The app of one worker process (``--workers``): settings from the environment."""
     app: ASGIApp = create_app()
-    return AccessLog(app) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else app
+    app = AccessLog(app) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else app
+    freeze_start_up()
+    return app
 
 
 def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:

@@ -13,6 +13,7 @@ parent's pid), so no orphan keeps the port and the next start can bind it.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -147,6 +148,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def freeze_start_up() -> None:
+    """Keep what start-up built (modules, the compiled spec, the app) out of the garbage
+    collector's passes: it lives as long as the process, and every full collection would walk
+    it again (about 3% of a REST success's server CPU under load, bench/PROFILE.md). Called once
+    per serving process, when the app is built and before the first request."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(
     app: ASGIApp,
     host: str,
@@ -164,6 +174,7 @@ def serve(
     server = uvicorn.Server(_config(app, host, port, log_level, access_log, limits=limits, **extra))
     if stop is not None:
         stop.attach(lambda: setattr(server, "should_exit", True))
+    freeze_start_up()
     server.run(sockets=None if sock is None else [sock])
 
 
