@@ -427,6 +427,7 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
         if args.workers == 1:  # built before the port is bound: the watcher starts from the file
             app = MockApp(build_service(settings, store), settings)
             app = AccessLog(app) if access_log else app
+            freeze_start_up()
         try:
             sock = bind(args.host, args.port)
         except OSError as exc:

@@ -152,7 +152,8 @@ def freeze_start_up() -> None:
     """Keep what start-up built (modules, the compiled spec, the app) out of the garbage
     collector's passes: it lives as long as the process, and every full collection would walk
     it again (about 3% of a REST success's server CPU under load, bench/PROFILE.md). Called once
-    per serving process, when the app is built and before the first request."""
+    per serving process, when the app is built (before the address is announced: the pass takes
+    a few tens of milliseconds) and before the first request."""
     gc.collect()
     gc.freeze()
 
@@ -174,7 +175,6 @@ def serve(
     server = uvicorn.Server(_config(app, host, port, log_level, access_log, limits=limits, **extra))
     if stop is not None:
         stop.attach(lambda: setattr(server, "should_exit", True))
-    freeze_start_up()
     server.run(sockets=None if sock is None else [sock])
 
 
