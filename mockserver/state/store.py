@@ -466,18 +466,19 @@ class Store:
         version = self._db.execute("PRAGMA data_version").fetchone()[0] if shared else 0
         return self._writes, int(version)
 
-    def _unchanged(self, ns: str) -> None:
+    def _unchanged(self, ns: str, writes_before: int) -> None:
         """A rotation was refused (unknown app, wrong type, busy state) and rolled back: the
-        cached credentials of ``ns`` still hold, though a write transaction was begun. Call
-        under the same hold of the lock."""
+        cached credentials of ``ns`` still hold if they were current before it
+        (``writes_before``: this process's writes then) and its transaction was the only write
+        since. Call under the same hold of the lock."""
         known = self._credentials.get(ns)
-        if known is None:
-            return
+        if known is None or self._writes != writes_before + 1:
+            return  # no transaction was begun, or the cache was stale before
         try:
             stamp = self._credentials_stamp()
         except sqlite3.Error:
             return
-        if known[0] == (stamp[0] - 1, stamp[1]):
+        if known[0] == (writes_before, stamp[1]):
             self._credentials[ns] = (stamp, known[1])
 
     def _rotated(self, ns: str, app_id: str, secret_hash: str) -> None:
@@ -540,6 +541,7 @@ class Store:
         ``org_id``, and APP_NOT_OIDC for API and SAML apps (ZITADEL checks 10 and 11).
         """
         with self._lock:  # the commit and the cached credentials' update, together
+            writes_before = self._writes
             try:
                 with self.transaction(keeps_cache=True) as db:  # sequence, secret: not cached
                     # The checks and the bump in one statement; changeDate never goes back,
@@ -560,7 +562,7 @@ class Store:
                         (secret_hash, ns, app_id),
                     )
             except MockError:
-                self._unchanged(ns)
+                self._unchanged(ns, writes_before)
                 raise
             self._rotated(ns, app_id, secret_hash)
         return Rotation(sequence, from_micros(micros), org_id)
@@ -598,6 +600,7 @@ class Store:
         command has none.
         """
         with self._lock:  # the commit and the cached credentials' update, together
+            writes_before = self._writes
             try:
                 with self.transaction(keeps_cache=True) as db:
                     row = db.execute(
@@ -620,7 +623,7 @@ class Store:
                         (secret_hash, ns, app_id),
                     )
             except MockError:
-                self._unchanged(ns)
+                self._unchanged(ns, writes_before)
                 raise
             self._rotated(ns, app_id, secret_hash)
         return Rotation(sequence + 1, from_micros(micros), str(org_id))

@@ -3,6 +3,8 @@ always what the database holds, read again only when something may have changed 
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,3 +63,20 @@ def test_a_rotation_by_another_process_is_seen(tmp_path: Path) -> None:
     assert here.credentials().secret_hashes[WEB] == "sha256$00$elsewhere"
     here.rotate(PORTAL, WEB, ACME, "sha256$00$here", NOW)  # after the other's commit
     assert here.credentials() == in_database(here)
+
+
+def test_a_rotation_refused_before_its_transaction_vouches_for_no_older_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token added after the credentials were cached, then a rotation refused before it
+    began (the state file turned read-only): the next read must show the token."""
+    made = store(tmp_path / "state.db")
+    made.credentials()
+    fixtures = demo_fixtures()
+    extra = replace(fixtures.tokens[0], digest="ab" * 32, label="added-later")
+    made.load(replace(fixtures, tokens=(*fixtures.tokens, extra)))
+    monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)  # read-only files
+    with pytest.raises(MockError):
+        made.rotate(PORTAL, WEB, ACME, "sha256$00$refused", NOW)
+    monkeypatch.undo()
+    assert "ab" * 32 in made.credentials().token_digests
