@@ -43,6 +43,7 @@ EXIT_USAGE: Final = 2  # a bad flag, variable, config file, fixture file or stat
 EXIT_LISTEN: Final = 3  # the port cannot be listened on (in use, not permitted, no such host)
 
 CONFIG_ENV: Final = f"{ENV_PREFIX}CONFIG"
+LISTEN_BACKLOG: Final = 2048  # uvicorn's default
 WORKER_ACCESS_LOG_ENV: Final = f"{ENV_PREFIX}WORKER_ACCESS_LOG"  # set for worker processes
 TRUE: Final = frozenset({"1", "true", "yes", "on"})
 FALSE: Final = frozenset({"0", "false", "no", "off", ""})
@@ -438,6 +439,10 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
             )
             return EXIT_LISTEN
         port = sock.getsockname()[1]
+        if app is not None:
+            # The app is built: listen now, so that the address announced below answers (a
+            # connection made before uvicorn's loop runs waits a moment in the backlog).
+            sock.listen(LISTEN_BACKLOG)
         source = args.fixtures or "the built-in demo fixtures"
         if not loaded:
             source = f"the state kept in {state} (fixtures not loaded again)"

@@ -133,8 +133,9 @@ class StopRequest:
 def bind(host: str, port: int) -> socket.socket:
     """A socket bound to ``host``:``port`` (0: a free port; read it with getsockname).
 
-    It does not listen yet: uvicorn does once the app has started, so that a connection that
-    succeeds means a mock that answers (as when uvicorn binds the port itself).
+    It does not listen yet: with workers, uvicorn does once each has built its app, so that a
+    connection that succeeds means a mock that answers (as when uvicorn binds the port itself).
+    One process builds its app first and listens before it announces the address (``cli``).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
