@@ -172,6 +172,13 @@ def _problem_to_error(status: int, detail: str | None) -> MockError:
     return MockError(errors.INTERNAL, reason=detail or "unexpected failure")
 
 
+def unexpected_failure(exc: Exception, logger: logging.Logger = log) -> MockError:
+    """A failure of the mock's own (a bug): logged with its traceback, answered INTERNAL with
+    only the exception's type as the reason."""
+    logger.error("unexpected failure: %r", exc, exc_info=exc)
+    return MockError(errors.INTERNAL, reason=type(exc).__name__)
+
+
 def _install_error_handlers(app: connexion.AsyncApp) -> None:
     async def on_mock_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         assert isinstance(exc, MockError)
@@ -193,8 +200,7 @@ def _install_error_handlers(app: connexion.AsyncApp) -> None:
         return error_response(error, headers)
 
     async def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        log.error("unexpected failure: %r", exc, exc_info=exc)
-        return error_response(MockError(errors.INTERNAL, reason=type(exc).__name__))
+        return error_response(unexpected_failure(exc))
 
     app.add_error_handler(MockError, on_mock_error)
     app.add_error_handler(ProblemException, on_problem)

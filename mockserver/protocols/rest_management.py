@@ -39,6 +39,7 @@ from zitadel_mock.protocols.gateway import (
     decode_body,
     render_error,
     render_success,
+    unexpected_failure,
 )
 from zitadel_mock.protocols.rest_operation import Check, compile_schema, path_pattern
 
@@ -181,8 +182,7 @@ class ManagementRest:
         except ClientGoneError:
             raise
         except Exception as exc:  # the last resort
-            log.error("unexpected failure: %r", exc, exc_info=exc)
-            return render_error(MockError(errors.INTERNAL, reason=type(exc).__name__))
+            return render_error(unexpected_failure(exc, log))
         return render_success(success)
 
 

@@ -48,6 +48,7 @@ from zitadel_mock.protocols.gateway import (
     render_error,
     render_success,
     string_fields,
+    unexpected_failure,
 )
 
 log = logging.getLogger("zitadel_mock.protocols.rest_operation")
@@ -342,8 +343,7 @@ class RestOperation:
         except ClientGoneError:
             raise
         except Exception as exc:  # the last resort
-            log.error("unexpected failure: %r", exc, exc_info=exc)
-            return render_error(MockError(errors.INTERNAL, reason=type(exc).__name__))
+            return render_error(unexpected_failure(exc, log))
         return render_success(success)
 
 
