@@ -99,7 +99,13 @@ class Server:
 
 
 def start(
-    name: str, argv: list[str], port: int, log_dir: Path, env: dict[str, str] | None = None
+    name: str,
+    argv: list[str],
+    port: int,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    *,
+    cwd: Path | None = None,
 ) -> Server:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-')}.log"
@@ -111,6 +117,7 @@ def start(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
         start_new_session=True,
     )
     return Server(name, process, port, started, log_path, log)

@@ -17,106 +17,69 @@ with another on a shared machine, where ``make bench``'s absolute numbers move f
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench import cases
-from bench.servers.procs import free_port
+from bench.cases import Case
+from bench.load import h2load, wrk
+from bench.load.loadgen import Summary
+from bench.servers import procs
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTAL, WEB = "319487650192752641", "319487671630840321"
-REST_PATH = f"/management/v1/projects/{PORTAL}/apps/{WEB}/oidc_config/_generate_client_secret"
-GRPC_PATH = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"
-KINDS = ("rest", "grpc-web", "grpc")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk_script(work: Path, kind: str) -> Path:
-    body = work / "grpc.bin"
-    body.write_bytes(cases.grpc_message())
-    script = work / f"{kind}.lua"
-    if kind == "rest":
-        lines = ['wrk.body = "{}"', 'wrk.headers["Content-Type"] = "application/json"']
-    else:
-        lines = [
-            f'local f = io.open("{body}", "rb")',
-            'wrk.body = f:read("*a")',
-            'wrk.headers["Content-Type"] = "application/grpc-web+proto"',
-            'wrk.headers["X-Grpc-Web"] = "1"',
-        ]
-    lines += ['wrk.method = "POST"', 'wrk.headers["Authorization"] = "Bearer admin-pat"']
-    script.write_text("\n".join(lines) + "\n")
-    return script
-
-
-def one_run(checkout: Path | None, kind: str, seconds: int, work: Path) -> tuple[float, float]:
-    """req/s and server CPU µs per request of one pass."""
-    python = sys.executable if checkout is None else str(checkout / ".venv/bin/python")
-    port = free_port()
-    module = "zitadel_mock" if checkout is None else _module(checkout)
-    quiet = ("--no-access-log", "--log-level", "warning")
-    server = subprocess.Popen(
-        [python, "-m", module, "serve", "--port", str(port), *quiet],
-        cwd=checkout or ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        time.sleep(3)
-        url = f"http://127.0.0.1:{port}"
-        if kind == "grpc":
-            body = work / "grpc.bin"
-            body.write_bytes(cases.grpc_message())
-            command = [
-                "h2load",
-                "--clients=32",
-                "--max-concurrent-streams=1",
-                "--threads=1",
-                f"--duration={seconds}",
-                f"--data={body}",
-                "--header=content-type: application/grpc",
-                "--header=te: trailers",
-                "--header=authorization: Bearer admin-pat",
-                url + GRPC_PATH,
-            ]
-            warm = [*command[:4], "--duration=1", *command[5:]]
-        else:
-            script = wrk_script(work, kind)
-            target = url + (REST_PATH if kind == "rest" else GRPC_PATH)
-            command = ["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), target]
-            warm = ["wrk", "-t1", "-c32", "-d1s", "-s", str(script), target]
-        subprocess.run(warm, capture_output=True, check=True)
-        before = cpu_seconds(server.pid)
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        used = cpu_seconds(server.pid) - before
-    finally:
-        server.terminate()
-        server.wait(10)
-    if kind == "grpc":
-        done = re.search(r"(\d+) succeeded", out)
-        answers = int(done[1]) if done else 0
-    else:
-        done = re.search(r"(\d+) requests in", out)
-        answers = int(done[1]) if done else 0
-    if not answers:
-        raise SystemExit(f"no answers counted for {kind}:\n{out}")
-    return answers / seconds, used / answers * 1e6
+CONNECTIONS = 32
+KINDS: dict[str, Case] = {"rest": cases.SUCCESS, "grpc-web": cases.GRPC_WEB, "grpc": cases.GRPC}
 
 
 def _module(checkout: Path) -> str:
     """The mock's module name in ``checkout``: before issue 10's layout (no ``domain/`` folder)
     it was installed under its folder's name."""
     return "zitadel_mock" if (checkout / "mockserver" / "domain").is_dir() else "mock" + "server"
+
+
+def load(port: int, case: Case, seconds: float, work: Path) -> Summary:
+    """One closed-loop pass of ``case``: wrk for HTTP/1.1, h2load for native gRPC; every answer
+    must have the case's status."""
+    request = case.request
+    if case is cases.GRPC:
+        summary = h2load.run_h2load(
+            port,
+            request.path,
+            request.headers,
+            request.body or b"",
+            connections=CONNECTIONS,
+            duration=seconds,
+            work_dir=work,
+        )
+    else:
+        summary = wrk.run(port, request, connections=CONNECTIONS, duration=seconds, work_dir=work)
+    if set(summary.statuses) != {case.expected} or summary.errors:
+        raise SystemExit(f"{case.label}: unexpected answers {dict(summary.statuses)}")
+    return summary
+
+
+def one_run(checkout: Path | None, kind: str, seconds: int, work: Path) -> tuple[float, float]:
+    """req/s and server CPU µs per request of one pass (after a second of warm-up)."""
+    python = sys.executable if checkout is None else str(checkout / ".venv/bin/python")
+    module = "zitadel_mock" if checkout is None else _module(checkout)
+    port = procs.free_port()
+    argv = [python, "-m", module, "serve", "--port", str(port), "--no-access-log"]
+    # From the checkout's own folder: ``-m`` looks in the working directory first.
+    server = procs.start(
+        kind, [*argv, "--log-level", "warning"], port, work / "logs", cwd=checkout or ROOT
+    )
+    try:
+        server.wait_for(cases.SUCCESS.request, 200)
+        load(port, KINDS[kind], 1, work)
+        before = server.cpu_seconds()
+        summary = load(port, KINDS[kind], seconds, work)
+        used = server.cpu_seconds() - before
+    finally:
+        server.stop()
+    answers = sum(summary.statuses.values())
+    return answers / summary.duration, used / answers * 1e6
 
 
 def main() -> None:
