@@ -25,6 +25,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
+from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
 from zitadel_mock.server.h2_stream import HOP_BY_HOP, H2Stream, Headers
 from zitadel_mock.server.limits import Slot, limit_log, port_state
 
@@ -87,6 +88,9 @@ class H2Protocol(asyncio.Protocol):
                 normalize_outbound_headers=False,
             )
         )
+        # hpack's coders, remembering the blocks that come and go again (h2_hpack says why).
+        self.conn.encoder = RememberingEncoder()
+        self.conn.decoder = RememberingDecoder(limits.max_header_list_size)
         self.conn.local_settings = h2.settings.Settings(
             client=False,
             initial_values={
