@@ -174,11 +174,24 @@ def batches(client: Client, n: int, in_flight: int) -> list[bytes]:
 
 
 async def drive(protocol: Any, reads: list[bytes]) -> None:
-    """Each read fed to the connection, and its calls run to their end before the next."""
+    """Each read fed to the connection, and its calls run to their end before the next (waiting
+    on the connection's last ``finish``, not spinning: a call may wait on a timer)."""
+    finish = protocol.finish
+    idle = asyncio.Event()
+
+    def finished(stream: Any) -> None:
+        finish(stream)
+        if not protocol.streams:
+            idle.set()
+
+    protocol.finish = finished
     for data in reads:
+        idle.clear()
         protocol.data_received(data)
-        while protocol.streams or protocol.flush_scheduled:
+        await idle.wait()
+        while protocol.flush_scheduled:
             await asyncio.sleep(0)
+    protocol.finish = finish
 
 
 async def measure(app_kind: str, layout: str, n: int, rounds: int) -> float:

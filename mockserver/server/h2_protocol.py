@@ -26,6 +26,7 @@ from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
 from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
+from zitadel_mock.server.h2_sending import ServerConnection
 from zitadel_mock.server.h2_stream import HOP_BY_HOP, H2Stream, Headers
 from zitadel_mock.server.limits import Slot, limit_log, port_state
 
@@ -79,7 +80,7 @@ class H2Protocol(asyncio.Protocol):
         # at an end, which grpcio sends as given) into a connection error that ends every stream.
         # Go's HTTP/2 server, under grpc-go and ZITADEL, is lenient with values and refuses a
         # malformed request with a reset of that stream alone: :meth:`scope` does that here.
-        self.conn = h2.connection.H2Connection(
+        self.conn = ServerConnection(
             h2.config.H2Configuration(
                 client_side=False,
                 header_encoding=None,
