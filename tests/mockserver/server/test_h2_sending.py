@@ -13,8 +13,10 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+import hpack
 import pytest
 from h2.errors import ErrorCodes
+from hyperframe.frame import DataFrame, Frame, HeadersFrame
 
 from zitadel_mock.server.h2_sending import ServerConnection
 
@@ -27,6 +29,7 @@ REQUEST = [
 ]
 ANSWER = [(b":status", b"200"), (b"content-type", b"application/grpc")]
 TRAILERS = [(b"grpc-status", b"0")]
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
 
 def config() -> h2.config.H2Configuration:
@@ -157,3 +160,78 @@ def test_data_after_the_end_of_the_stream_is_refused_as_h2_refuses_it() -> None:
 
     first, second = refusal(sends)
     assert first is second
+
+
+def frames(*parts: Frame) -> bytes:
+    return b"".join(part.serialize() for part in parts)
+
+
+def request_frames(stream_id: int, *, end: bool = True) -> bytes:
+    headers = HeadersFrame(stream_id, hpack.Encoder().encode(REQUEST))
+    headers.flags.add("END_HEADERS")
+    data = DataFrame(stream_id, b"\0\0\0\0\0")
+    if end:
+        data.flags.add("END_STREAM")
+    return frames(headers, data)
+
+
+def received_alike(*steps: bytes | Callable[[Any], None]) -> None:
+    """Feed both connections the same bytes and calls; the same events, output and errors."""
+    outcomes = []
+    for conn in (h2.connection.H2Connection(config()), ServerConnection(config())):
+        conn.initiate_connection()
+        seen: list[Any] = []
+        try:
+            conn.receive_data(PREFACE)
+            for step in steps:
+                if callable(step):
+                    step(conn)
+                else:
+                    seen += [type(e).__name__ for e in conn.receive_data(step)]
+        except h2.exceptions.ProtocolError as exc:
+            seen.append(type(exc).__name__)
+        seen.append(conn.data_to_send())
+        outcomes.append(seen)
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_request_is_received_as_h2_receives_it() -> None:
+    received_alike(request_frames(1), request_frames(3))
+
+
+def late_headers(stream_id: int) -> bytes:
+    headers = HeadersFrame(stream_id, hpack.Encoder().encode([(b"x-late", b"1")]))
+    headers.flags.add("END_HEADERS")
+    headers.flags.add("END_STREAM")
+    return frames(headers)
+
+
+# HEADERS on a closed stream reach the connection's handling of it (DATA has its own).
+
+
+def test_headers_on_a_stream_we_reset_are_answered_as_h2_answers_them() -> None:
+    received_alike(
+        request_frames(1, end=False),
+        lambda conn: conn.reset_stream(1, ErrorCodes.CANCEL),
+        late_headers(1),
+    )
+
+
+def test_headers_on_a_forgotten_stream_we_reset_are_answered_as_h2_answers_them() -> None:
+    received_alike(
+        request_frames(1, end=False),
+        lambda conn: conn.reset_stream(1, ErrorCodes.CANCEL),
+        request_frames(3),  # h2 forgets the closed stream 1 as it opens 3
+        late_headers(1),
+    )
+
+
+def test_headers_on_a_stream_ended_both_ways_are_refused_as_h2_refuses_them() -> None:
+    def answer(conn: Any) -> None:
+        conn.send_headers(1, [(b":status", b"200")], end_stream=True)
+
+    received_alike(request_frames(1), answer, request_frames(3), late_headers(1))
+
+
+def test_headers_on_a_stream_below_the_newest_are_refused_as_h2_refuses_them() -> None:
+    received_alike(request_frames(5), request_frames(3))
