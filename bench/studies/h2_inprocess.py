@@ -197,6 +197,8 @@ async def drive(protocol: Any, reads: list[bytes]) -> None:
 async def measure(app_kind: str, layout: str, n: int, rounds: int) -> float:
     config = Config(app=build(app_kind), lifespan="off", proxy_headers=False, access_log=False)
     config.load()
+    gc.collect()
+    gc.freeze()  # as a serving process does once the app is built (serving.freeze_start_up)
     in_flight = int(layout.split("x")[1])
     per_round = []
     for warm in (True, *([False] * rounds)):
