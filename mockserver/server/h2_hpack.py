@@ -52,22 +52,27 @@ class RememberingEncoder(hpack.Encoder):
         self.known: dict[tuple[Any, ...], tuple[int, bytes]] = {}
 
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
-        table = self.header_table
-        # Only plain (name, value) tuples of bytes: a HeaderTuple or a third "sensitive" item
-        # changes the coding without changing the key, and a pending size change must be sent.
+        # Only plain (name, value) tuples: a HeaderTuple or a third "sensitive" item changes
+        # the coding without changing the key.
         if (
             not huffman
-            or table.resized
             or not isinstance(headers, list)
             or any(type(h) is not tuple or len(h) != 2 for h in headers)
         ):
             return super().encode(headers, huffman)
+        return self.encode_plain(headers)
+
+    def encode_plain(self, headers: list[tuple[bytes, bytes]]) -> bytes:
+        """:meth:`encode` of a list of plain (name, value) tuples of bytes, Huffman-coded."""
+        table = self.header_table
+        if table.resized:  # a size change goes first in the next block: hpack writes it
+            return super().encode(headers)
         key = tuple(headers)
         known = self.known.get(key)
         if known is not None and known[0] == table.changes:
             return known[1]
         before = table.changes
-        block = super().encode(headers, huffman)
+        block = super().encode(headers)
         if table.changes == before:
             if len(self.known) >= REMEMBERED:
                 self.known.clear()

@@ -25,7 +25,6 @@ from uvicorn.config import Config
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
-from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
 from zitadel_mock.server.h2_sending import ServerConnection
 from zitadel_mock.server.h2_stream import HOP_BY_HOP, H2Stream, Headers
 from zitadel_mock.server.limits import Slot, limit_log, port_state
@@ -35,6 +34,7 @@ REQUEST_PSEUDO_HEADERS: Final = frozenset({b":method", b":path", b":scheme", b":
 STREAM_WINDOW: Final = 1 << 20
 CONNECTION_WINDOW: Final = 1 << 24
 DEFAULT_WINDOW: Final = 65535
+STATUS_TEXT: Final = {code: str(code).encode() for code in range(200, 600)}
 REMEMBERED_REQUESTS: Final = 64  # header blocks per connection whose reading is kept
 
 # method, scheme, path, raw path, query string, the regular header fields
@@ -93,9 +93,6 @@ class H2Protocol(asyncio.Protocol):
                 normalize_outbound_headers=False,
             )
         )
-        # hpack's coders, remembering the blocks that come and go again (h2_hpack says why).
-        self.conn.encoder = RememberingEncoder()
-        self.conn.decoder = RememberingDecoder(limits.max_header_list_size)
         self.conn.local_settings = h2.settings.Settings(
             client=False,
             initial_values={
@@ -465,17 +462,21 @@ class H2Protocol(asyncio.Protocol):
     # -- sending ----------------------------------------------------------------------------
 
     def send_headers(self, stream: H2Stream, end_stream: bool) -> None:
+        status = stream.status
         headers = [
-            (b":status", str(stream.status).encode()),
+            (b":status", STATUS_TEXT.get(status) or str(status).encode()),
             *self.server_state.default_headers,
             *stream.headers,
         ]
-        self.conn.send_headers(stream.id, headers, end_stream=end_stream)
+        if status >= 200:  # a final answer, from headers we built
+            self.conn.send_answer_headers(stream.id, headers, end_stream)
+        else:
+            self.conn.send_headers(stream.id, headers, end_stream=end_stream)
         self.flush()
 
     def send_trailers(self, stream: H2Stream, trailers: Headers) -> None:
         if trailers:
-            self.conn.send_headers(stream.id, trailers, end_stream=True)
+            self.conn.send_answer_headers(stream.id, trailers, True)
         else:
             self.conn.end_stream(stream.id)
         self.flush()

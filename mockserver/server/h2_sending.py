@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import h2.config
 import h2.connection
 from h2.connection import ConnectionInputs
 from h2.errors import ErrorCodes
@@ -32,6 +33,8 @@ from h2.exceptions import (
 from h2.stream import StreamInputs
 from hpack.struct import HeaderWeaklyTyped
 from hyperframe.frame import Frame, RstStreamFrame
+
+from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
 
 DATA = 0x0
 HEADERS = 0x1
@@ -49,7 +52,16 @@ def frame_head(length: int, kind: int, flags: int, stream_id: int) -> bytes:
 
 
 class ServerConnection(h2.connection.H2Connection):
-    """An h2 server connection whose answers' HEADERS and DATA frames are written directly."""
+    """An h2 server connection whose answers' HEADERS and DATA frames are written directly,
+    with HPACK coders that remember repeated blocks (:mod:`~zitadel_mock.server.h2_hpack`)."""
+
+    encoder: RememberingEncoder
+    decoder: RememberingDecoder
+
+    def __init__(self, config: h2.config.H2Configuration | None = None) -> None:
+        super().__init__(config)
+        self.encoder = RememberingEncoder()
+        self.decoder = RememberingDecoder(self.decoder.max_header_list_size)
 
     def _receive_frame(self, frame: Frame) -> list[Event]:
         """h2's handling of one received frame, without the text of the frame h2 makes first
@@ -108,22 +120,36 @@ class ServerConnection(h2.connection.H2Connection):
                 priority_exclusive,
             )
             return
+        self._send_block(stream, headers, end_stream)
+
+    def send_answer_headers(
+        self, stream_id: int, headers: list[tuple[bytes, bytes]], end_stream: bool
+    ) -> None:
+        """:meth:`send_headers` for headers we built: (bytes, bytes) tuples of a final answer
+        (no 1xx) or of trailers, so the checks of what h2 would take otherwise are skipped."""
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            super().send_headers(stream_id, headers, end_stream)
+            return
+        self._send_block(stream, headers, end_stream)
+
+    def _send_block(self, stream: Any, headers: list[tuple[bytes, bytes]], end: bool) -> None:
         self.state_machine.process_input(ConnectionInputs.SEND_HEADERS)
         stream.state_machine.process_input(StreamInputs.SEND_HEADERS)
-        block = self.encoder.encode(headers)
+        block = self.encoder.encode_plain(headers)
         if len(block) > (stream.max_outbound_frame_size or 0):
             # CONTINUATION frames: too rare to write twice. The block is coded already (the
-            # encoder's table moved on), so h2's own frames are built from it here.
-            self._send_long_block(stream, block, end_stream)
+            # encoder's table moved on), so the frames are cut from it here.
+            self._send_long_block(stream, block, end)
             return
         flags = END_HEADERS
-        if end_stream:
+        if end:
             stream.state_machine.process_input(StreamInputs.SEND_END_STREAM)
             flags |= END_STREAM
-        if stream.state_machine.trailers_sent and not end_stream:
+        if stream.state_machine.trailers_sent and not end:
             raise ProtocolError("Trailers must have END_STREAM set.")
         stream.request_method = None  # as h2 notes it from an answer's headers (none there)
-        self._data_to_send += frame_head(len(block), HEADERS, flags, stream_id) + block
+        self._data_to_send += frame_head(len(block), HEADERS, flags, stream.stream_id) + block
 
     def _send_long_block(self, stream: Any, block: bytes, end_stream: bool) -> None:
         size = stream.max_outbound_frame_size
