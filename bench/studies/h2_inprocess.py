@@ -254,7 +254,9 @@ def main() -> None:
             python = sys.executable if checkout is None else str(checkout / ".venv/bin/python")
             cwd = str(checkout) if checkout is not None else str(here.parents[2])
             argv = [python, str(here), "--json", "-n", str(args.n), "--rounds", str(args.rounds)]
-            out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=cwd)
+            out = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=cwd)
+            if out.returncode != 0:
+                raise SystemExit(f"{checkout or 'this checkout'}: {out.stderr.strip()[-2000:]}")
             columns.setdefault(str(checkout or "this checkout"), []).append(json.loads(out.stdout))
     names = list(columns)
     print("| case | " + " | ".join(names) + " |")
