@@ -44,7 +44,7 @@ from zitadel_mock.protocols.front import (
     KeepEncodedSlashes,
     Lifespan,
 )
-from zitadel_mock.protocols.gateway import build_rest_app
+from zitadel_mock.protocols.gateway_app import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import RestControl
