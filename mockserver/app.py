@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp, Scope
 
-from zitadel_mock.control.admin.api import build_admin_app
 from zitadel_mock.control.admin.guard import DEFAULT_MAX_BODY, served_names
 from zitadel_mock.control.plane import (
     DEFAULT_JOURNAL_SIZE,
@@ -36,6 +36,7 @@ from zitadel_mock.protocols.connect import ConnectApp
 from zitadel_mock.protocols.connect_grpc import ConnectGrpc
 from zitadel_mock.protocols.connect_wire import is_v2_path
 from zitadel_mock.protocols.connection import RememberConnection
+from zitadel_mock.protocols.deferred import Deferred, build_in_background
 from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.front import (
     ByContentType,
@@ -44,7 +45,6 @@ from zitadel_mock.protocols.front import (
     KeepEncodedSlashes,
     Lifespan,
 )
-from zitadel_mock.protocols.gateway_app import build_rest_app
 from zitadel_mock.protocols.grpc_app import GrpcApp
 from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import RestControl
@@ -166,6 +166,12 @@ class MockApp(RememberConnection):
     8. ``DocsOverlay``: ``/openapi.json`` for the Swagger UI.
     9. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
     10. connexion: the spec's other paths, 404 and 405, the docs pages.
+
+    Connexion's two apps (10, and the admin API's in 4) are :class:`Deferred`: built in a
+    background thread from the lifespan's startup on (or from the first request for one, without
+    a lifespan), so that the port answers the operations before connexion is even imported; a
+    request for one of them waits until it is built. ``when_built`` adds what to run once both
+    are.
     """
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
@@ -173,24 +179,26 @@ class MockApp(RememberConnection):
         self.settings = settings
         self.control, watcher = build_control(service, settings)
         routes = RestRoutes()  # the operations' REST paths, matched once per request (5 and 6)
-        # Lifespan messages pass every layer to connexion, which answers them: Lifespan sits
-        # just outside it, where no request of an operation has to pass it.
+        connexion = Deferred(_rest_app, "connexion's app of openapi.yaml")
+        admin = Deferred(
+            _admin_builder(
+                self.control, settings, int(os.environ.get(ADMIN_BODY_ENV, DEFAULT_MAX_BODY))
+            ),
+            "the admin API",
+        )
+        self.deferred = (connexion, admin)
+        self.built: list[Callable[[], None]] = []  # run once both are built (when_built)
+        # Lifespan messages pass every layer to connexion's place, which answers them: Lifespan
+        # sits just outside it, where no request of an operation has to pass it.
         served: ASGIApp = Lifespan(
-            DocsOverlay(ServeTokenEndpoint(build_rest_app(), service)),
-            background=[watcher.run] if watcher is not None else [],
+            DocsOverlay(ServeTokenEndpoint(connexion, service)),
+            background=[self._build_deferred, *([watcher.run] if watcher is not None else [])],
             on_shutdown=[self.control.journal.flush],
         )
         # AddProject, AddOIDCApp, RemoveProject: below the operations, off the rotation's path.
         served = ManagementRest(served, ManagementCommands(service, management_ids(settings)))
         self.rest: ASGIApp = with_rest_operations(served, service, routes)  # under the plane
         rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
-        admin = build_admin_app(
-            self.control,
-            token=settings.admin_token,
-            origins=settings.cors_origins,
-            names=served_names(settings.admin_hosts),
-            max_body=int(os.environ.get(ADMIN_BODY_ENV, DEFAULT_MAX_BODY)),
-        )
         rest = ByPath(rest, to=admin, when=for_admin)
         app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
         app = Cors(app, settings.cors_origins, by_name_only=for_admin)
@@ -204,6 +212,39 @@ class MockApp(RememberConnection):
         # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
         # own per request.
         super().__init__(app)
+
+    def when_built(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (in the build thread) once connexion's apps are built."""
+        self.built.append(callback)
+
+    async def _build_deferred(self) -> None:
+        build_in_background(self.deferred, then=self.built)
+
+
+def _rest_app() -> ASGIApp:
+    from zitadel_mock.protocols.gateway_app import build_rest_app  # noqa: PLC0415 - deferred
+
+    app: ASGIApp = build_rest_app()
+    return app
+
+
+def _admin_builder(
+    control: ControlPlane, settings: Settings, max_body: int
+) -> Callable[[], ASGIApp]:
+    names = served_names(settings.admin_hosts)
+
+    def build() -> ASGIApp:
+        from zitadel_mock.control.admin.api import build_admin_app  # noqa: PLC0415 - deferred
+
+        return build_admin_app(
+            control,
+            token=settings.admin_token,
+            origins=settings.cors_origins,
+            names=names,
+            max_body=max_body,
+        )
+
+    return build
 
 
 def management_ids(settings: Settings) -> IdGenerator:

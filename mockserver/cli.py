@@ -344,8 +344,9 @@ def _check_fixtures(path: Path) -> int:
 
 def worker_app() -> ASGIApp:
     """The app of one worker process (``--workers``): settings from the environment."""
-    app: ASGIApp = create_app()
-    app = AccessLog(app) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else app
+    mock = create_app()
+    mock.when_built(freeze_start_up)  # what the background build made, kept out of gc likewise
+    app: ASGIApp = AccessLog(mock) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else mock
     freeze_start_up()
     return app
 
@@ -426,8 +427,9 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
         access_log = not args.no_access_log
         app: ASGIApp | None = None
         if args.workers == 1:  # built before the port is bound: the watcher starts from the file
-            app = MockApp(build_service(settings, store), settings)
-            app = AccessLog(app) if access_log else app
+            mock = MockApp(build_service(settings, store), settings)
+            mock.when_built(freeze_start_up)  # connexion's apps, built after the port listens
+            app = AccessLog(mock) if access_log else mock
             freeze_start_up()
         try:
             sock = bind(args.host, args.port)
