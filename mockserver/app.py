@@ -32,8 +32,6 @@ from zitadel_mock.domain.ids import IdGenerator
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.management_projects import ManagementCommands
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.connect import ConnectApp
-from zitadel_mock.protocols.connect_grpc import ConnectGrpc
 from zitadel_mock.protocols.connect_wire import is_v2_path
 from zitadel_mock.protocols.connection import RememberConnection
 from zitadel_mock.protocols.deferred import Deferred, build_in_background
@@ -45,8 +43,6 @@ from zitadel_mock.protocols.front import (
     KeepEncodedSlashes,
     Lifespan,
 )
-from zitadel_mock.protocols.grpc_app import GrpcApp
-from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import RestControl
 from zitadel_mock.protocols.rest_management import ManagementRest
 from zitadel_mock.protocols.rest_operation import RestRoutes, with_rest_operations
@@ -167,11 +163,12 @@ class MockApp(RememberConnection):
     9. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
     10. connexion: the spec's other paths, 404 and 405, the docs pages.
 
-    Connexion's two apps (10, and the admin API's in 4) are :class:`Deferred`: built in a
-    background thread from the lifespan's startup on (or from the first request for one, without
-    a lifespan), so that the port answers the operations before connexion is even imported; a
-    request for one of them waits until it is built. ``when_built`` adds what to run once both
-    are.
+    The apps that REST's operations never reach are :class:`Deferred`: built in a background
+    thread from the lifespan's startup on (or from the first request for one, without a
+    lifespan), so that the port answers before they are even imported; a request for one of
+    them waits until it is built. In order: ``GrpcApp`` (3) and ``ConnectApp`` (2), small, then
+    connexion's two apps (10, and the admin API's in 4). ``when_built`` adds what to run once
+    all are.
     """
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
@@ -186,8 +183,13 @@ class MockApp(RememberConnection):
             ),
             "the admin API",
         )
-        self.deferred = (connexion, admin)
-        self.built: list[Callable[[], None]] = []  # run once both are built (when_built)
+        grpc = Deferred(lambda: _grpc_app(service, self.control), "the gRPC and gRPC-web app")
+        connect = Deferred(
+            lambda: _connect_app(service, self.control, settings.cors_origins),
+            "the v2 and v2beta paths",
+        )
+        self.deferred = (grpc, connect, connexion, admin)
+        self.built: list[Callable[[], None]] = []  # run once all are built (when_built)
         # Lifespan messages pass every layer to connexion's place, which answers them: Lifespan
         # sits just outside it, where no request of an operation has to pass it.
         served: ASGIApp = Lifespan(
@@ -200,13 +202,10 @@ class MockApp(RememberConnection):
         self.rest: ASGIApp = with_rest_operations(served, service, routes)  # under the plane
         rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
         rest = ByPath(rest, to=admin, when=for_admin)
-        app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
+        app: ASGIApp = ByContentType(rest, grpc=grpc)
         app = Cors(app, settings.cors_origins, by_name_only=for_admin)
         # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike, with
         # rs/cors in front as ZITADEL mounts them (protocols/connect.py).
-        connect = ConnectApp(
-            service, self.control, ConnectGrpc(service, self.control), settings.cors_origins
-        )
         app = ByPath(app, to=connect, when=for_v2)
         app = KeepEncodedSlashes(app)
         # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
@@ -214,15 +213,35 @@ class MockApp(RememberConnection):
         super().__init__(app)
 
     def when_built(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` (in the build thread) once connexion's apps are built."""
+        """Call ``callback`` (in the build thread) once the deferred apps are built."""
         self.built.append(callback)
 
     async def _build_deferred(self) -> None:
         build_in_background(self.deferred, then=self.built)
 
 
+# The deferred apps' builders import their modules themselves (PLC0415): in the build thread,
+# not on the way to the first answer.
+
+
+def _grpc_app(service: SecretService, control: ControlPlane) -> ASGIApp:
+    from zitadel_mock.protocols.grpc_app import GrpcApp  # noqa: PLC0415
+    from zitadel_mock.protocols.grpc_codec import GrpcAdapter  # noqa: PLC0415
+
+    return GrpcApp(GrpcAdapter(service), control)
+
+
+def _connect_app(
+    service: SecretService, control: ControlPlane, origins: tuple[str, ...]
+) -> ASGIApp:
+    from zitadel_mock.protocols.connect import ConnectApp  # noqa: PLC0415
+    from zitadel_mock.protocols.connect_grpc import ConnectGrpc  # noqa: PLC0415
+
+    return ConnectApp(service, control, ConnectGrpc(service, control), origins)
+
+
 def _rest_app() -> ASGIApp:
-    from zitadel_mock.protocols.gateway_app import build_rest_app  # noqa: PLC0415 - deferred
+    from zitadel_mock.protocols.gateway_app import build_rest_app  # noqa: PLC0415
 
     app: ASGIApp = build_rest_app()
     return app
@@ -234,7 +253,7 @@ def _admin_builder(
     names = served_names(settings.admin_hosts)
 
     def build() -> ASGIApp:
-        from zitadel_mock.control.admin.api import build_admin_app  # noqa: PLC0415 - deferred
+        from zitadel_mock.control.admin.api import build_admin_app  # noqa: PLC0415
 
         return build_admin_app(
             control,
