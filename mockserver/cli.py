@@ -496,6 +496,7 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
                 )
             else:
                 store.close()
+                freeze_start_up()  # the supervisor's own (each worker freezes its app)
                 serve_workers(
                     "zitadel_mock.cli:worker_app",
                     {**settings.to_env(), WORKER_ACCESS_LOG_ENV: "1" if access_log else ""},

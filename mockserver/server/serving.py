@@ -159,8 +159,10 @@ def freeze_start_up() -> None:
     it again (about 3% of a REST success's server CPU under load, bench/PROFILE.md). Called once
     per serving process, when the app is built and before the first request. No collection
     first: start-up leaves a dozen unreachable objects, and a full pass would cost about 10 ms
-    before the first answer; :func:`freeze_built` collects later, off that path."""
+    before the first answer; :func:`freeze_built` collects later, off that path. The collector
+    is on from here (``zitadel-mock serve`` starts with it off, :mod:`zitadel_mock.command`)."""
     gc.freeze()
+    gc.enable()
 
 
 def freeze_built() -> None:

@@ -88,3 +88,29 @@ def test_a_websocket_upgrade_is_refused_as_uvicorns_websockets_protocol_refuses_
     # The handshake was the websockets library's: the app closed the socket before accepting.
     assert received.startswith(b"HTTP/1.1 403 Forbidden\r\n")
     assert b"content-type: text/plain; charset=utf-8" in received.lower()
+
+
+def run_python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_freezing_the_start_up_turns_the_collector_back_on() -> None:
+    # serve starts with it off (zitadel_mock.command); the serving process must not stay so.
+    code = (
+        "import gc; gc.disable()\n"
+        "from zitadel_mock.server.serving import freeze_start_up\n"
+        "freeze_start_up(); print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    assert run_python(code) == "True True"
+
+
+def test_serve_that_stops_before_serving_leaves_the_collector_on() -> None:
+    code = (
+        "import contextlib, gc, io\n"
+        "from zitadel_mock.command import main\n"
+        "with contextlib.redirect_stderr(io.StringIO()):\n"
+        "    status = main(['serve', '--watch'])  # needs --fixtures: refused before serving\n"
+        "print(status, gc.isenabled())"
+    )
+    assert run_python(code) == "2 True"
