@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from zitadel_mock.domain.client_secrets import (
 )
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.domain.ids import IdGenerator
+from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.management_projects import ManagementCommands
 from zitadel_mock.operations.service import SecretService
@@ -120,10 +122,17 @@ def open_state(settings: Settings) -> tuple[Store, bool]:
 
     Returns the store and whether the fixtures were loaded.
     """
-    fixtures = load_fixtures_file(settings.fixtures) if settings.fixtures else demo_fixtures()
+    fixtures = load_fixtures_file(settings.fixtures) if settings.fixtures else demo()
     store = Store(settings.state, settings.busy_timeout_ms)
     loaded = store.load(fixtures, only_if_empty=settings.state is not None)
     return store, loaded
+
+
+@functools.cache
+def demo() -> Fixtures:
+    """The built-in demo fixtures, parsed once per process (the state's load and the control
+    plane's baseline both read them; package data, frozen records)."""
+    return demo_fixtures()
 
 
 def build_service(settings: Settings, store: Store | None = None) -> SecretService:
@@ -292,7 +301,7 @@ def build_control(
     """The control plane over ``service``, its baseline the fixture file (or the demo), and the
     file's watcher if asked for."""
     path = settings.fixtures
-    fixtures = load_fixtures_file(path) if path else demo_fixtures()
+    fixtures = load_fixtures_file(path) if path else demo()
     digest = file_digest(path)
     control = ControlPlane(
         service, fixtures, digest, settings=settings.control(), seed=settings.seed
