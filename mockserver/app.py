@@ -199,6 +199,7 @@ class MockApp(RememberConnection):
         )
         self.deferred = (grpc, connect, connexion, admin)
         self.built: list[Callable[[], None]] = []  # run once all are built (when_built)
+        self.failed: list[Callable[[], None]] = []  # run if one could not be (when_failed)
         # Lifespan messages pass every layer to connexion's place, which answers them: Lifespan
         # sits just outside it, where no request of an operation has to pass it.
         served: ASGIApp = Lifespan(
@@ -225,8 +226,13 @@ class MockApp(RememberConnection):
         """Call ``callback`` (in the build thread) once the deferred apps are built."""
         self.built.append(callback)
 
+    def when_failed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (in the build thread) if a deferred app could not be built: a bug,
+        logged with its traceback; a request for that app gets the exception."""
+        self.failed.append(callback)
+
     async def _build_deferred(self) -> None:
-        build_in_background(self.deferred, then=self.built)
+        build_in_background(self.deferred, then=self.built, failed=self.failed)
 
 
 # The deferred apps' builders import their modules themselves (PLC0415): in the build thread,

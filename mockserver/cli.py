@@ -40,7 +40,7 @@ from zitadel_mock.server.serving import (
     serve_workers,
     warm_up,
 )
-from zitadel_mock.state.store import StateFileError
+from zitadel_mock.state.store import StateFileError, Store
 
 # Exit codes (docs/cli.md "Exit codes"); `verify` has its own (docs/contract.md).
 EXIT_OK: Final = 0  # served until stopped (Ctrl-C, SIGTERM), or the check passed
@@ -375,6 +375,25 @@ def worker_app() -> ASGIApp:
     return app
 
 
+def _single_app(
+    settings: Settings, store: Store, access_log: bool, stop: StopRequest, failed: list[bool]
+) -> ASGIApp:
+    """The app of ``serve`` with one worker, frozen. If one of its deferred apps cannot be
+    built (a bug; the build thread logs it), ``failed`` gets an entry and the server stops."""
+
+    def fail() -> None:
+        failed.append(True)
+        stop(signal.SIGTERM, None)  # as a stop by signal
+
+    mock = MockApp(build_service(settings, store), settings)
+    mock.when_built(warm_up)  # after the deferred apps, built once the port listens
+    mock.when_built(freeze_built)
+    mock.when_failed(fail)
+    app: ASGIApp = AccessLog(mock) if access_log else mock
+    freeze_start_up()
+    return app
+
+
 def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:
     if args.log_format == "json":
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -450,12 +469,9 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
         store, loaded = open_state(settings)
         access_log = not args.no_access_log
         app: ASGIApp | None = None
+        failed: list[bool] = []  # a deferred app could not be built (a bug): exit 1
         if args.workers == 1:  # built before the port is bound: the watcher starts from the file
-            mock = MockApp(build_service(settings, store), settings)
-            mock.when_built(warm_up)  # after connexion's apps, built once the port listens
-            mock.when_built(freeze_built)
-            app = AccessLog(mock) if access_log else mock
-            freeze_start_up()
+            app = _single_app(settings, store, access_log, stop, failed)
         try:
             sock = bind(args.host, args.port)
         except OSError as exc:
@@ -509,7 +525,7 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
                     log_config=config,
                     stop=stop,
                 )
-    return EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -61,9 +61,9 @@ class Deferred:
         self.app = app
         self._built.set_result(app)
 
-    def wait(self) -> None:
-        """Block until it is built (or its build failed)."""
-        self._built.exception()
+    def wait(self) -> bool:
+        """Block until it is built or its build failed; whether it was built."""
+        return self._built.exception() is None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -76,21 +76,24 @@ class Deferred:
         await app(scope, receive, send)
 
 
-def build_in_background(parts: Iterable[Deferred], then: Sequence[Callable[[], None]] = ()) -> None:
+def build_in_background(
+    parts: Iterable[Deferred],
+    then: Sequence[Callable[[], None]] = (),
+    failed: Sequence[Callable[[], None]] = (),
+) -> None:
     """Build each of ``parts`` not yet claimed, in order, in one daemon thread; there, once every
-    one of ``parts`` is built (here or by whoever claimed it; failed or not), call each of
-    ``then``."""
+    one of ``parts`` is done (here or by whoever claimed it), call each of ``then``, or each of
+    ``failed`` if a build failed."""
     parts = tuple(parts)
     claimed = [part for part in parts if part.claim()]
-    if not claimed and not then:
+    if not claimed and not then and not failed:
         return
 
     def run() -> None:
         for part in claimed:
             part.build_here()
-        for part in parts:
-            part.wait()
-        for callback in then:
+        built = [part.wait() for part in parts]
+        for callback in then if all(built) else failed:
             callback()
 
     threading.Thread(target=run, name=THREAD_NAME, daemon=True).start()

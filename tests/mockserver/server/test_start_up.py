@@ -114,3 +114,22 @@ def test_serve_that_stops_before_serving_leaves_the_collector_on() -> None:
         "print(status, gc.isenabled())"
     )
     assert run_python(code) == "2 True"
+
+
+def test_a_deferred_app_that_cannot_be_built_stops_serve_with_exit_1() -> None:
+    # A bug (the spec is package data): serve stops as a failure at start would have stopped it.
+    code = (
+        "import sys\n"
+        "from zitadel_mock.protocols import gateway_app\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('no spec')\n"
+        "gateway_app.build_rest_app = broken\n"
+        "from zitadel_mock.command import main\n"
+        "sys.exit(main(['serve', '--port', '0', '--log-level', 'warning']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert "building connexion's app of openapi.yaml failed" in done.stderr
+    assert "RuntimeError: no spec" in done.stderr
