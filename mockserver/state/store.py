@@ -32,6 +32,7 @@ from zitadel_mock.domain.model import (
     Project,
     Token,
 )
+from zitadel_mock.state.checkpoints import BACKSTOP_PAGES, Checkpointer
 from zitadel_mock.state.readcache import GENERATION_SCHEMA, ReadCache, generation_triggers
 from zitadel_mock.state.tables import TABLES, app_from_line, read_principal, replace_namespace
 
@@ -212,6 +213,7 @@ class Store:
         self._identity: tuple[int, int] | None = None
         self._checked_at = 0.0
         self._read_only = False
+        self._checkpoints: Checkpointer | None = None
         if self.path is not None:
             self._refuse_a_second_truth(self.path)
         self._db = self._open()
@@ -221,6 +223,23 @@ class Store:
             except OSError as exc:
                 self._db.close()
                 raise StateFileError(f"the state file {self.path} went away: {exc}") from None
+            self._checkpoints = Checkpointer(self.path, self, self._connect_for_checkpoints)
+
+    def _connect_for_checkpoints(self, path: str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA mmap_size = 0")
+        return db
+
+    def checkpoint_allowed(self) -> bool:
+        """Whether the checkpoint thread may write the state file now: not once it is lost, nor
+        while it or its WAL files are read-only (the request path's own guards)."""
+        with self._lock:
+            try:
+                self.check_file(force=False)
+                self.check_writable()
+            except MockError:
+                return False
+        return True
 
     @staticmethod
     def _refuse_a_second_truth(path: str) -> None:
@@ -328,6 +347,8 @@ class Store:
         if self.path is not None:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoints run on a thread of their own (state/checkpoints.py); this is the backstop.
+            db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         db.execute("PRAGMA foreign_keys = OFF")
         try:
             with self._write(db):
@@ -382,6 +403,8 @@ class Store:
                 raise MockError(errors.STATE_BUSY) from exc
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         with self._lock:
             self._db.close()
 
