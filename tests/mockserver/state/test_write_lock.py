@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from tests.conftest import ACME, PORTAL, WEB
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.fixtures.loader import demo_fixtures
-from zitadel_mock.state import store as store_module
 from zitadel_mock.state.store import FIRST_PAUSE, LONGEST_PAUSE, Store
 
 HASH = "sha256$00$" + "0" * 64
@@ -52,7 +52,7 @@ def test_a_write_waits_in_short_pauses_for_the_lock_then_commits(
         before = rotate(store)
         holder = Holder(tmp_path / "state.db")
         pauses: list[float] = []
-        real_sleep = store_module.time.sleep
+        real_sleep = time.sleep
 
         def sleep(seconds: float) -> None:
             pauses.append(seconds)
@@ -60,7 +60,7 @@ def test_a_write_waits_in_short_pauses_for_the_lock_then_commits(
                 holder.release()
             real_sleep(seconds)
 
-        monkeypatch.setattr(store_module.time, "sleep", sleep)
+        monkeypatch.setattr(time, "sleep", sleep)  # the checkpoint thread waits on an Event
         assert rotate(store) == before + 1
         assert len(pauses) == 8
         assert pauses[0] == FIRST_PAUSE
