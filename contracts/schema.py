@@ -267,7 +267,16 @@ def reproduce(case: Case[Any], session: Session) -> str:
 
 
 def run_case(case: Case[Any], session: Session) -> None:
-    """Send one aimed case, check the reply like any other, then run every check on it."""
+    """Send one aimed case, check the reply like any other, then run every check on it.
+
+    In a worker of a run with two (:mod:`zitadel_contract.workers`), never while the other has
+    the app to itself: a case, or a check's own request (``ignored_auth``), may rotate it.
+    """
+    with session.may_rotate():
+        _run_case(case, session)
+
+
+def _run_case(case: Case[Any], session: Session) -> None:
     target = session.target
     api = session.settings.api
     response = case.call(base_url=target.url, session=session.schema_http)

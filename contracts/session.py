@@ -9,7 +9,8 @@ receives are kept in memory by the redactor only, to be replaced wherever they w
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
 from zitadel_contract.transports import token_endpoint
 from zitadel_contract.transports.registry import Transport
+from zitadel_contract.workers import RotationLock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,6 +125,8 @@ class Session:
         self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
         # schemathesis sends its cases with requests: one pool for the run, not one per case.
         self.schema_http = requests.Session()
+        # With two workers (zitadel_contract.workers): the lock between their rotations.
+        self.rotation_lock: RotationLock | None = None
         REDACTOR.add(target.token, "token")
         REDACTOR.add(target.no_permission_token, "no-permission-token")
 
@@ -130,6 +134,31 @@ class Session:
         self.http.close()
         self.schema_http.close()
         self.transport.close()
+        if self.rotation_lock is not None:
+            self.rotation_lock.close()
+
+    # -- the app to itself -------------------------------------------------------------------
+
+    @contextmanager
+    def app_to_itself(self) -> Iterator[None]:
+        """No other process of the run rotates the app meanwhile (one process: nothing to do)."""
+        lock = self.rotation_lock
+        if lock is None or lock.role != "coordinator":
+            yield
+            return
+        with lock.hold("exclusive"):
+            yield
+
+    @contextmanager
+    def may_rotate(self) -> Iterator[None]:
+        """Around a call of a worker that may rotate the app: never while the coordinator has
+        it to itself (one process: nothing to do)."""
+        lock = self.rotation_lock
+        if lock is None or lock.role != "worker":
+            yield
+            return
+        with lock.hold("shared"):
+            yield
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -149,7 +178,8 @@ class Session:
 
     def send(self, call: Call) -> Reply:
         """Send ``call``; file every violation of the always-true promises."""
-        reply = self.transport.call(call)
+        with self.may_rotate():
+            reply = self.transport.call(call)
         self.recorder.count_case()
         self.observe(call, reply, lambda: self.transport.reproduce(call))
         return reply
