@@ -230,8 +230,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if isinstance(split, fanout.Coordinator):
         say(
             config,
-            f"zitadel contract: {len(split.children) + 1} processes: the generated schema cases "
-            f"in {len(split.children)} of their own, one report (--workers 1: one process)",
+            f"zitadel contract: {len(split.children) + 1} processes, one report: the generated "
+            "schema cases run beside the rest (--workers 1: one process)",
         )
     # What is loaded by now (pytest, schemathesis, hypothesis, the specs) lives as long as the
     # process: frozen, it is left out of the collector's full passes, which the run's many

@@ -134,8 +134,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "(the token must be an ORG_OWNER's), check against it, remove it afterwards; needs "
            "no acknowledgement", _boolean, False),
     Option("workers", "--workers", "ZITADEL_CONTRACT_WORKERS",
-           "processes the run uses: 1 keeps it in one; auto (the default) forks two workers "
-           "for the generated schema cases where two CPUs can be used, one report either way",
+           "processes the run uses: 1 keeps it in one; auto (the default) is two where two "
+           "CPUs can be used, the generated schema cases in the second; one report either way",
            parse_workers, 0, "N"),
     Option("allow_rotation", ACK_FLAG, "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET",
            "required for a target that is not on this machine: the run replaces the app's "
