@@ -109,6 +109,21 @@ def format_findings(findings: list[Finding], examples: int = 3) -> str:
     return "\n".join(lines)
 
 
+def environment_once(http: requests.Session, url: str) -> None:
+    """What requests reads from the environment for every request it sends (proxies, a CA bundle,
+    ``~/.netrc``; a fifth of its CPU per request against a local target), read once for the
+    target and kept on the session, which then reads the environment no more. The run's
+    requests all go to that target, and the environment does not change during a run."""
+    if not http.trust_env:
+        return
+    found = http.merge_environment_settings(url, {}, None, None, None)
+    http.proxies = found["proxies"]
+    http.verify = found["verify"]
+    if http.auth is None:
+        http.auth = requests.utils.get_netrc_auth(url)
+    http.trust_env = False
+
+
 class Session:
     """The run's state and the suite's only way to reach the server."""
 
@@ -125,6 +140,7 @@ class Session:
         self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
         # schemathesis sends its cases with requests: one pool for the run, not one per case.
         self.schema_http = requests.Session()
+        environment_once(self.schema_http, target.url)
         # With two workers (zitadel_contract.workers): the lock between their rotations.
         self.rotation_lock: RotationLock | None = None
         REDACTOR.add(target.token, "token")
