@@ -293,6 +293,7 @@ def fork_workers(session: pytest.Session, run: Run) -> Coordinator | Worker | No
     if count < 2 or not remote or session.config.option.collectonly or not can_fork():
         return None
     shares = [remote[index :: count - 1] for index in range(min(count - 1, len(remote)))]
+    _load_schema_once(run)
     folder = tempfile.mkdtemp(prefix="zitadel-contract-")
     lock_path = os.path.join(folder, "rotation.lock")
     os.close(os.open(lock_path, os.O_CREAT | os.O_WRONLY))
@@ -315,6 +316,21 @@ def fork_workers(session: pytest.Session, run: Run) -> Coordinator | Worker | No
     current.rotation_lock = RotationLock(lock_path, "coordinator")
     coordinator.start_reading(fds)
     return coordinator
+
+
+def _load_schema_once(run: Run) -> None:
+    """What every process would load at its first schema case (the document, as schemathesis
+    reads it; the rate limiter its transport imports on its first request), loaded once,
+    before the fork, instead of once in each process."""
+    assert run.settings is not None
+    assert run.session is not None
+    from schemathesis.core.rate_limit import ratelimit  # noqa: PLC0415 - schema cases only
+
+    from zitadel_contract import schema  # noqa: PLC0415 - collected with the suite by now
+
+    schema.operation(run.settings.api)
+    with ratelimit(None, run.session.target.url):
+        pass
 
 
 def _become_worker(
