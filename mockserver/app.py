@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp, Scope
 
-from zitadel_mock.control.admin.api import build_admin_app
 from zitadel_mock.control.admin.guard import DEFAULT_MAX_BODY, served_names
 from zitadel_mock.control.plane import (
     DEFAULT_JOURNAL_SIZE,
@@ -29,13 +30,13 @@ from zitadel_mock.domain.client_secrets import (
 )
 from zitadel_mock.domain.clock import SteppingClock, system_clock
 from zitadel_mock.domain.ids import IdGenerator
+from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.fixtures.loader import demo_fixtures, load_fixtures_file
 from zitadel_mock.operations.management_projects import ManagementCommands
 from zitadel_mock.operations.service import SecretService
-from zitadel_mock.protocols.connect import ConnectApp
-from zitadel_mock.protocols.connect_grpc import ConnectGrpc
 from zitadel_mock.protocols.connect_wire import is_v2_path
 from zitadel_mock.protocols.connection import RememberConnection
+from zitadel_mock.protocols.deferred import Deferred, build_in_background
 from zitadel_mock.protocols.docs_overlay import DocsOverlay
 from zitadel_mock.protocols.front import (
     ByContentType,
@@ -44,9 +45,6 @@ from zitadel_mock.protocols.front import (
     KeepEncodedSlashes,
     Lifespan,
 )
-from zitadel_mock.protocols.gateway import build_rest_app
-from zitadel_mock.protocols.grpc_app import GrpcApp
-from zitadel_mock.protocols.grpc_codec import GrpcAdapter
 from zitadel_mock.protocols.rest_control import RestControl
 from zitadel_mock.protocols.rest_management import ManagementRest
 from zitadel_mock.protocols.rest_operation import RestRoutes, with_rest_operations
@@ -124,10 +122,17 @@ def open_state(settings: Settings) -> tuple[Store, bool]:
 
     Returns the store and whether the fixtures were loaded.
     """
-    fixtures = load_fixtures_file(settings.fixtures) if settings.fixtures else demo_fixtures()
+    fixtures = load_fixtures_file(settings.fixtures) if settings.fixtures else demo()
     store = Store(settings.state, settings.busy_timeout_ms)
     loaded = store.load(fixtures, only_if_empty=settings.state is not None)
     return store, loaded
+
+
+@functools.cache
+def demo() -> Fixtures:
+    """The built-in demo fixtures, parsed once per process (the state's load and the control
+    plane's baseline both read them; package data, frozen records)."""
+    return demo_fixtures()
 
 
 def build_service(settings: Settings, store: Store | None = None) -> SecretService:
@@ -166,6 +171,13 @@ class MockApp(RememberConnection):
     8. ``DocsOverlay``: ``/openapi.json`` for the Swagger UI.
     9. ``ServeTokenEndpoint``: ``/oauth/v2/token``.
     10. connexion: the spec's other paths, 404 and 405, the docs pages.
+
+    The apps that REST's operations never reach are :class:`Deferred`: built in a background
+    thread from the lifespan's startup on (or from the first request for one, without a
+    lifespan), so that the port answers before they are even imported; a request for one of
+    them waits until it is built. In order: ``GrpcApp`` (3) and ``ConnectApp`` (2), small, then
+    connexion's two apps (10, and the admin API's in 4). ``when_built`` adds what to run once
+    all are.
     """
 
     def __init__(self, service: SecretService, settings: Settings) -> None:
@@ -173,37 +185,100 @@ class MockApp(RememberConnection):
         self.settings = settings
         self.control, watcher = build_control(service, settings)
         routes = RestRoutes()  # the operations' REST paths, matched once per request (5 and 6)
-        # Lifespan messages pass every layer to connexion, which answers them: Lifespan sits
-        # just outside it, where no request of an operation has to pass it.
+        connexion = Deferred(_rest_app, "connexion's app of openapi.yaml")
+        admin = Deferred(
+            _admin_builder(
+                self.control, settings, int(os.environ.get(ADMIN_BODY_ENV, DEFAULT_MAX_BODY))
+            ),
+            "the admin API",
+        )
+        grpc = Deferred(lambda: _grpc_app(service, self.control), "the gRPC and gRPC-web app")
+        connect = Deferred(
+            lambda: _connect_app(service, self.control, settings.cors_origins),
+            "the v2 and v2beta paths",
+        )
+        self.deferred = (grpc, connect, connexion, admin)
+        self.built: list[Callable[[], None]] = []  # run once all are built (when_built)
+        self.failed: list[Callable[[], None]] = []  # run if one could not be (when_failed)
+        # Lifespan messages pass every layer to connexion's place, which answers them: Lifespan
+        # sits just outside it, where no request of an operation has to pass it.
         served: ASGIApp = Lifespan(
-            DocsOverlay(ServeTokenEndpoint(build_rest_app(), service)),
-            background=[watcher.run] if watcher is not None else [],
+            DocsOverlay(ServeTokenEndpoint(connexion, service)),
+            background=[self._build_deferred, *([watcher.run] if watcher is not None else [])],
             on_shutdown=[self.control.journal.flush],
         )
         # AddProject, AddOIDCApp, RemoveProject: below the operations, off the rotation's path.
         served = ManagementRest(served, ManagementCommands(service, management_ids(settings)))
         self.rest: ASGIApp = with_rest_operations(served, service, routes)  # under the plane
         rest: ASGIApp = RestControl(self.rest, self.control, ids=routes.ids)
-        admin = build_admin_app(
-            self.control,
-            token=settings.admin_token,
-            origins=settings.cors_origins,
-            names=served_names(settings.admin_hosts),
-            max_body=int(os.environ.get(ADMIN_BODY_ENV, DEFAULT_MAX_BODY)),
-        )
         rest = ByPath(rest, to=admin, when=for_admin)
-        app: ASGIApp = ByContentType(rest, grpc=GrpcApp(GrpcAdapter(service), self.control))
+        app: ASGIApp = ByContentType(rest, grpc=grpc)
         app = Cors(app, settings.cors_origins, by_name_only=for_admin)
         # The v2 and v2beta paths: connect-go's, for Connect, gRPC and gRPC-web alike, with
         # rs/cors in front as ZITADEL mounts them (protocols/connect.py).
-        connect = ConnectApp(
-            service, self.control, ConnectGrpc(service, self.control), settings.cors_origins
-        )
         app = ByPath(app, to=connect, when=for_v2)
         app = KeepEncodedSlashes(app)
         # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
         # own per request.
         super().__init__(app)
+
+    def when_built(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (in the build thread) once the deferred apps are built."""
+        self.built.append(callback)
+
+    def when_failed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (in the build thread) if a deferred app could not be built: a bug,
+        logged with its traceback; a request for that app gets the exception."""
+        self.failed.append(callback)
+
+    async def _build_deferred(self) -> None:
+        build_in_background(self.deferred, then=self.built, failed=self.failed)
+
+
+# The deferred apps' builders import their modules themselves (PLC0415): in the build thread,
+# not on the way to the first answer.
+
+
+def _grpc_app(service: SecretService, control: ControlPlane) -> ASGIApp:
+    from zitadel_mock.protocols.grpc_app import GrpcApp  # noqa: PLC0415
+    from zitadel_mock.protocols.grpc_codec import GrpcAdapter  # noqa: PLC0415
+
+    return GrpcApp(GrpcAdapter(service), control)
+
+
+def _connect_app(
+    service: SecretService, control: ControlPlane, origins: tuple[str, ...]
+) -> ASGIApp:
+    from zitadel_mock.protocols.connect import ConnectApp  # noqa: PLC0415
+    from zitadel_mock.protocols.connect_grpc import ConnectGrpc  # noqa: PLC0415
+
+    return ConnectApp(service, control, ConnectGrpc(service, control), origins)
+
+
+def _rest_app() -> ASGIApp:
+    from zitadel_mock.protocols.gateway_app import build_rest_app  # noqa: PLC0415
+
+    app: ASGIApp = build_rest_app()
+    return app
+
+
+def _admin_builder(
+    control: ControlPlane, settings: Settings, max_body: int
+) -> Callable[[], ASGIApp]:
+    names = served_names(settings.admin_hosts)
+
+    def build() -> ASGIApp:
+        from zitadel_mock.control.admin.api import build_admin_app  # noqa: PLC0415
+
+        return build_admin_app(
+            control,
+            token=settings.admin_token,
+            origins=settings.cors_origins,
+            names=names,
+            max_body=max_body,
+        )
+
+    return build
 
 
 def management_ids(settings: Settings) -> IdGenerator:
@@ -232,7 +307,7 @@ def build_control(
     """The control plane over ``service``, its baseline the fixture file (or the demo), and the
     file's watcher if asked for."""
     path = settings.fixtures
-    fixtures = load_fixtures_file(path) if path else demo_fixtures()
+    fixtures = load_fixtures_file(path) if path else demo()
     digest = file_digest(path)
     control = ControlPlane(
         service, fixtures, digest, settings=settings.control(), seed=settings.seed

@@ -16,10 +16,8 @@ import os
 import signal
 import sys
 import tempfile
-import tomllib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,8 +31,16 @@ from zitadel_mock.control.plane import (
 )
 from zitadel_mock.fixtures.loader import FixtureError, load_fixtures_file
 from zitadel_mock.server.logs import FORMATS, AccessLog, log_config
-from zitadel_mock.server.serving import StopRequest, bind, freeze_start_up, serve, serve_workers
-from zitadel_mock.state.store import StateFileError
+from zitadel_mock.server.serving import (
+    StopRequest,
+    bind,
+    freeze_built,
+    freeze_start_up,
+    serve,
+    serve_workers,
+    warm_up,
+)
+from zitadel_mock.state.store import StateFileError, Store
 
 # Exit codes (docs/cli.md "Exit codes"); `verify` has its own (docs/contract.md).
 EXIT_OK: Final = 0  # served until stopped (Ctrl-C, SIGTERM), or the check passed
@@ -58,10 +64,25 @@ exit codes: 0 stopped normally, 1 unexpected failure, 2 bad usage or input, 3 ca
 
 
 def _package_version() -> str:
+    # Imported here: reading the package's metadata is for --version only (not for serve).
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
     try:
         return version("zitadel-secret-mock")
     except PackageNotFoundError:  # running from a checkout that is not installed
         return "unknown"
+
+
+class _VersionAction(argparse._VersionAction):
+    """argparse's ``--version``, with the version read when it is asked for."""
+
+    @property
+    def version(self) -> str:
+        return f"zitadel-mock {_package_version()}"
+
+    @version.setter
+    def version(self, _value: str | None) -> None:
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +97,7 @@ def parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         epilog="exit codes: 0 ok, 1 unexpected failure, 2 bad usage or input, 3 cannot listen "
         "(verify: see zitadel-mock verify --help)",
     )
-    parser.add_argument("--version", action="version", version=f"zitadel-mock {_package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     run = verbs.add_parser(
         "serve",
@@ -292,6 +313,8 @@ def _file_text(value: Any, where: str) -> str:
 
 
 def _read_config(path: Path, options: list[argparse.Action]) -> dict[str, Any]:
+    import tomllib  # noqa: PLC0415 - only with --config, not on every start
+
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -344,8 +367,29 @@ def _check_fixtures(path: Path) -> int:
 
 def worker_app() -> ASGIApp:
     """The app of one worker process (``--workers``): settings from the environment."""
-    app: ASGIApp = create_app()
-    app = AccessLog(app) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else app
+    mock = create_app()
+    mock.when_built(warm_up)
+    mock.when_built(freeze_built)
+    app: ASGIApp = AccessLog(mock) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else mock
+    freeze_start_up()
+    return app
+
+
+def _single_app(
+    settings: Settings, store: Store, access_log: bool, stop: StopRequest, failed: list[bool]
+) -> ASGIApp:
+    """The app of ``serve`` with one worker, frozen. If one of its deferred apps cannot be
+    built (a bug; the build thread logs it), ``failed`` gets an entry and the server stops."""
+
+    def fail() -> None:
+        failed.append(True)
+        stop(signal.SIGTERM, None)  # as a stop by signal
+
+    mock = MockApp(build_service(settings, store), settings)
+    mock.when_built(warm_up)  # after the deferred apps, built once the port listens
+    mock.when_built(freeze_built)
+    mock.when_failed(fail)
+    app: ASGIApp = AccessLog(mock) if access_log else mock
     freeze_start_up()
     return app
 
@@ -425,10 +469,9 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
         store, loaded = open_state(settings)
         access_log = not args.no_access_log
         app: ASGIApp | None = None
+        failed: list[bool] = []  # a deferred app could not be built (a bug): exit 1
         if args.workers == 1:  # built before the port is bound: the watcher starts from the file
-            app = MockApp(build_service(settings, store), settings)
-            app = AccessLog(app) if access_log else app
-            freeze_start_up()
+            app = _single_app(settings, store, access_log, stop, failed)
         try:
             sock = bind(args.host, args.port)
         except OSError as exc:
@@ -469,6 +512,7 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
                 )
             else:
                 store.close()
+                freeze_start_up()  # the supervisor's own (each worker freezes its app)
                 serve_workers(
                     "zitadel_mock.cli:worker_app",
                     {**settings.to_env(), WORKER_ACCESS_LOG_ENV: "1" if access_log else ""},
@@ -481,7 +525,7 @@ def _serve_until_stopped(args: argparse.Namespace, stop: StopRequest) -> int:
                     log_config=config,
                     stop=stop,
                 )
-    return EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import ROOT, LiveServer
@@ -80,6 +81,9 @@ def test_the_readmes_curl_rotates_a_secret(server: LiveServer) -> None:
 def test_the_pages_buttons_as_curl_work(server: LiveServer) -> None:
     guide = ROOT / "docs" / "frontend.md"
     (block,) = [b for b in shell_blocks(guide) if "__mock/errors" in b]
-    for line in block.replace("\\\n", " ").splitlines():
-        result = run_curl(line, server)
-        assert result.returncode == 0, f"{line}: {result.stdout} {result.stderr}"
+    try:
+        for line in block.replace("\\\n", " ").splitlines():
+            result = run_curl(line, server)
+            assert result.returncode == 0, f"{line}: {result.stdout} {result.stderr}"
+    finally:  # the block queues a forced outcome on the shared server: not for the next test
+        httpx.delete(f"{server.url}/__mock/outcomes", timeout=10).raise_for_status()

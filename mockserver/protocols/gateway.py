@@ -4,9 +4,10 @@ What grpc-gateway does around ZITADEL's gRPC server, and nothing of ZITADEL's ch
 decoded as the gateway decodes it (row 9, before any interceptor), a success as protojson
 (:mod:`zitadel_mock.protocols.protojson`) with the headers ZITADEL adds, every error as
 google.rpc.Status. The operation itself is answered by
-:class:`~zitadel_mock.protocols.rest_operation.RestOperation`; connexion (:func:`build_rest_app`)
-serves ``openapi.yaml`` for everything else: routing, 404 and 405 (with ``Allow``), the docs
-pages, and the error rendering of the admin API.
+:class:`~zitadel_mock.protocols.rest_operation.RestOperation`; connexion
+(:mod:`zitadel_mock.protocols.gateway_app`) serves ``openapi.yaml`` for everything else:
+routing, 404 and 405 (with ``Allow``), the docs pages, and the error rendering of the admin API.
+This module imports no connexion: the operation's path does not need it to answer.
 """
 
 from __future__ import annotations
@@ -17,23 +18,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-import connexion
-from connexion.exceptions import NonConformingResponse, ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware.main import ConnexionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.security import SecurityMiddleware
-from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
 from google.protobuf.message import Message
-from starlette.exceptions import HTTPException
 
 from zitadel_mock.domain import errors, jsonbytes
 from zitadel_mock.domain.errors import MockError, status_body
 from zitadel_mock.domain.headers import SUCCESS_HEADERS
-from zitadel_mock.operations.operation import Success, load_spec
-from zitadel_mock.operations.registry import MANAGED, SERVED
+from zitadel_mock.operations.operation import Success
 from zitadel_mock.protocols.protojson import document as protojson_document
 
 log = logging.getLogger("zitadel_mock.protocols.gateway")
@@ -77,22 +67,6 @@ def render_success(success: Success) -> Rendered:
 
 def encode(document: dict[str, Any]) -> bytes:
     return jsonbytes.dumps(document)
-
-
-def connexion_response(answer: Rendered) -> ConnexionResponse:
-    return ConnexionResponse(
-        status_code=answer.status,
-        mimetype="application/json",
-        content_type="application/json",
-        body=answer.body,
-        headers=dict(answer.headers),  # a dict of its own: connexion adds Content-Type to it
-    )
-
-
-def error_response(
-    error: MockError, extra_headers: dict[str, str] | None = None
-) -> ConnexionResponse:
-    return connexion_response(render_error(error, extra_headers))
 
 
 def string_fields(message: type[Message]) -> tuple[tuple[str, str], ...]:
@@ -162,86 +136,8 @@ def _reject_constant(name: str) -> None:
 _DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def _problem_to_error(status: int, detail: str | None) -> MockError:
-    if status == 404:
-        return MockError(errors.ROUTE_NOT_FOUND)
-    if status == 405:
-        return MockError(errors.METHOD_NOT_ALLOWED)
-    if 400 <= status < 500:
-        return MockError(errors.INVALID_BODY, reason=detail or "bad request")
-    return MockError(errors.INTERNAL, reason=detail or "unexpected failure")
-
-
 def unexpected_failure(exc: Exception, logger: logging.Logger = log) -> MockError:
     """A failure of the mock's own (a bug): logged with its traceback, answered INTERNAL with
     only the exception's type as the reason."""
     logger.error("unexpected failure: %r", exc, exc_info=exc)
     return MockError(errors.INTERNAL, reason=type(exc).__name__)
-
-
-def _install_error_handlers(app: connexion.AsyncApp) -> None:
-    async def on_mock_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        assert isinstance(exc, MockError)
-        return error_response(exc)
-
-    async def on_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        assert isinstance(exc, ProblemException)
-        if isinstance(exc, NonConformingResponse):
-            log.error("response failed validation against openapi.yaml: %s", exc.detail)
-            return error_response(MockError(errors.INTERNAL, reason=NONCONFORMING))
-        return error_response(_problem_to_error(exc.status, exc.detail))
-
-    async def on_http_exception(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        assert isinstance(exc, HTTPException)
-        error = _problem_to_error(exc.status_code, exc.detail)
-        headers = (
-            {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
-        )
-        return error_response(error, headers)
-
-    async def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        return error_response(unexpected_failure(exc))
-
-    app.add_error_handler(MockError, on_mock_error)
-    app.add_error_handler(ProblemException, on_problem)
-    app.add_error_handler(HTTPException, on_http_exception)
-    app.add_error_handler(Exception, on_crash)
-
-
-# Connexion's own checks of an operation: none of them runs, since the operation is not connexion's.
-OPERATION_MIDDLEWARES: Final = (
-    SecurityMiddleware,
-    RequestValidationMiddleware,
-    ResponseValidationMiddleware,
-)
-
-
-def _not_served_here(**_kwargs: Any) -> Any:
-    """What connexion would run for an operation: never reached, since RestOperation takes every
-    request connexion would route to one (a test sends it generated requests to show it)."""
-    log.error("a request reached connexion's handler of an operation")
-    raise MockError(errors.INTERNAL, reason="the request reached connexion's operation handler")
-
-
-def build_rest_app(spec_path: Path = SPEC_PATH) -> connexion.AsyncApp:
-    """Connexion serving the spec for routing, 404 and 405, and the docs; no operation."""
-    middlewares = [
-        m for m in ConnexionMiddleware.default_middlewares if m not in OPERATION_MIDDLEWARES
-    ]
-    operation_ids = [op.rest_operation_id for op in SERVED] + [m.rest_operation_id for m in MANAGED]
-    handlers = dict.fromkeys(operation_ids, _not_served_here)
-    app = connexion.AsyncApp(
-        __name__,
-        middlewares=middlewares,
-        specification_dir=spec_path.parent,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
-    )
-    app.add_api(
-        load_spec(spec_path),  # read by libyaml here: connexion's own reading takes 0.1 s
-        resolver=Resolver(function_resolver=handlers.__getitem__),
-        validate_responses=False,
-        strict_validation=False,
-        pythonic_params=True,
-    )
-    _install_error_handlers(app)
-    return app

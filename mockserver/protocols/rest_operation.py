@@ -2,7 +2,7 @@
 
 :class:`RestOperation` takes a request only when it is ``POST`` on the operation's exact path and
 hands every other request (other methods, other paths, lifespan) to the app it wraps, connexion
-(:func:`~zitadel_mock.protocols.gateway.build_rest_app`). What it takes it decodes with the
+(:func:`~zitadel_mock.protocols.gateway_app.build_rest_app`). What it takes it decodes with the
 gateway codec (:mod:`zitadel_mock.protocols.gateway`): the body read with the 1 MiB limit and
 decoded as the gateway does (row 9, before any check), the path parameters over the body's
 fields; then the operation runs its checks in ZITADEL's order

@@ -12,8 +12,11 @@ parent's pid), so no orphan keeps the port and the next start can bind it.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import gc
+import importlib
+import importlib.util
 import logging
 import os
 import signal
@@ -22,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -95,6 +98,7 @@ def _config(
         host=host,
         port=port,
         http=SniffingProtocol,
+        ws=_websockets(),
         loop="uvloop",
         log_level=log_level,
         access_log=access_log,
@@ -153,10 +157,47 @@ def freeze_start_up() -> None:
     """Keep what start-up built (modules, the compiled spec, the app) out of the garbage
     collector's passes: it lives as long as the process, and every full collection would walk
     it again (about 3% of a REST success's server CPU under load, bench/PROFILE.md). Called once
-    per serving process, when the app is built (before the address is announced: the pass takes
-    a few tens of milliseconds) and before the first request."""
+    per serving process, when the app is built and before the first request. No collection
+    first: start-up leaves a dozen unreachable objects, and a full pass would cost about 10 ms
+    before the first answer; :func:`freeze_built` collects later, off that path. The collector
+    is on from here (``zitadel-mock serve`` starts with it off, :mod:`zitadel_mock.command`)."""
+    gc.freeze()
+    gc.enable()
+
+
+def freeze_built() -> None:
+    """After the app's background build (``MockApp.when_built``): collect what it left
+    unreachable (the frozen rest is not walked), then keep the rest out of later passes too."""
     gc.collect()
     gc.freeze()
+
+
+# Imported on first use rather than at start (the first HTTP/2 connection, the first WebSocket
+# upgrade), and ahead of that by warm_up once the app's background build is done.
+LATER_IMPORTS: Final = ("zitadel_mock.server.h2_protocol", "uvicorn.protocols.websockets.auto")
+
+
+def warm_up() -> None:
+    """Import what start-up left for later (:data:`LATER_IMPORTS`), in the build thread."""
+    for name in LATER_IMPORTS:
+        importlib.import_module(name)
+
+
+def websocket_protocol(*args: Any, **kwargs: Any) -> asyncio.Protocol:
+    """uvicorn's ``ws="auto"`` protocol for a WebSocket upgrade, imported at the first one:
+    importing the websockets library at start is about 20 ms of it."""
+    from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol  # noqa: PLC0415
+
+    assert AutoWebSocketsProtocol is not None  # _websockets() found a library
+    return AutoWebSocketsProtocol(*args, **kwargs)
+
+
+def _websockets() -> type[asyncio.Protocol] | str:
+    """What ``ws="auto"`` would choose, without importing it: "none" when neither library
+    that uvicorn's auto choice tries is installed."""
+    if any(importlib.util.find_spec(name) for name in ("websockets", "wsproto")):
+        return cast(type[asyncio.Protocol], websocket_protocol)
+    return "none"
 
 
 def serve(

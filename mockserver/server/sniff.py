@@ -12,14 +12,16 @@ log line) and closes one that sends no complete first bytes within ``header_time
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from zitadel_mock.server.h2_protocol import H2Protocol
 from zitadel_mock.server.http1 import Http1Protocol
 from zitadel_mock.server.limits import Slot, limit_log, port_state
+
+if TYPE_CHECKING:
+    from zitadel_mock.server.h2_protocol import H2Protocol
 
 PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -78,6 +80,10 @@ class SniffingProtocol(asyncio.Protocol):
             self._timer = None
         protocol: H2Protocol | Http1Protocol
         if buffer.startswith(PREFACE):
+            # Imported at the first HTTP/2 connection (or by serving.warm_up before): h2's
+            # import is not on the way to the first HTTP/1.1 answer.
+            from zitadel_mock.server.h2_protocol import H2Protocol  # noqa: PLC0415
+
             protocol = H2Protocol(*self._args)
         else:
             protocol = Http1Protocol(*self._args)

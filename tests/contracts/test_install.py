@@ -90,9 +90,16 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("wheel")
     pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-    run([*pip, "-w", str(folder), str(ROOT)], cwd=folder)
+    output = run([*pip, "-w", str(folder), str(ROOT)], cwd=folder)
+    (folder / "build-output.txt").write_text(output)
     (built,) = folder.glob("zitadel_secret_mock-*.whl")
     return built
+
+
+def test_the_build_declares_every_folder_it_ships(wheel: Path) -> None:
+    """setuptools warns of a folder it ships as data that ``packages`` does not name."""
+    output = (wheel.parent / "build-output.txt").read_text()
+    assert "absent from the `packages` configuration" not in output, output
 
 
 def fresh_venv(where: Path) -> tuple[Path, Path]:

@@ -43,7 +43,7 @@ from zitadel_mock.domain.model import Fixtures
 from zitadel_mock.fixtures.documents import Document
 from zitadel_mock.fixtures.loader import FixtureError, parse_fixtures
 from zitadel_mock.operations.operation import load_spec
-from zitadel_mock.protocols.gateway import _install_error_handlers
+from zitadel_mock.protocols.gateway_app import install_error_handlers
 from zitadel_mock.state.store import from_micros
 
 HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "patch", "options", "head"})
@@ -363,7 +363,7 @@ def build_admin_app(
         strict_validation=True,
         pythonic_params=True,
     )
-    _install_error_handlers(app)
+    install_error_handlers(app)
     return AdminGuard(
         PageApp(JournalStream(AllowFromSpec(app, spec_path), control)),
         token=token,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import ACME, PORTAL, WEB, LiveServer, rotate_path, start_server
+from tests.support.files import immutable
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.fixtures.loader import demo_fixtures
@@ -111,23 +111,6 @@ def test_a_worker_never_opens_another_file_at_the_pinned_path(
             Store(state)
     finally:
         os.close(held)
-
-
-def immutable(path: Path) -> Callable[[], None]:
-    """Make ``path`` unwritable (chattr +i, or mode 0444 for a non-root user); returns the undo."""
-    if (
-        shutil.which("chattr")
-        and subprocess.run(["chattr", "+i", path], check=False).returncode == 0
-    ):
-
-        def undo() -> None:
-            subprocess.run(["chattr", "-i", path], check=True)
-
-        return undo
-    if os.geteuid() == 0:
-        pytest.skip("root ignores file modes and this file system has no chattr +i")
-    path.chmod(0o444)
-    return lambda: path.chmod(0o644)
 
 
 def test_a_read_only_state_file_is_answered_unavailable_and_logged_then_recovers(

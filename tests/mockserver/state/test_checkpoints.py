@@ -1,0 +1,123 @@
+"""A state file's WAL is checkpointed by a thread of its own, never by a request's commit
+(``zitadel_mock.state.checkpoints``): what a rotation commits reaches the database file itself
+without any request paying for the copy and its syncs, and the thread leaves a lost or read-only
+file alone and ends with its store."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.conftest import ACME, PORTAL, WEB
+from tests.support.files import immutable
+from zitadel_mock.fixtures.loader import demo_fixtures
+from zitadel_mock.state.checkpoints import BACKSTOP_PAGES
+from zitadel_mock.state.store import Store
+
+HASH = "sha256$00$" + "0" * 64
+
+
+def opened(path: Path) -> Store:
+    store = Store(path)
+    store.load(demo_fixtures())
+    return store
+
+
+def rotate(store: Store) -> int:
+    return store.rotate(PORTAL, WEB, ACME, HASH, datetime.now(UTC)).sequence
+
+
+def in_the_database_file(path: Path) -> int | None:
+    """The project's sequence as the database file alone holds it (``immutable``: SQLite reads
+    neither the WAL nor its index, so only checkpointed pages count); None before the tables
+    themselves are checkpointed."""
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        line = db.execute(
+            "SELECT sequence FROM projects WHERE ns = '' AND id = ?", (PORTAL,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # no such table yet
+        return None
+    finally:
+        db.close()
+    return None if line is None else int(line[0])
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("checkpoints ")]
+
+
+def test_the_serving_connection_leaves_checkpoints_to_the_thread(tmp_path: Path) -> None:
+    store = opened(tmp_path / "state.db")
+    try:
+        with store.read() as db:
+            assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+    finally:
+        store.close()
+
+
+def test_what_a_rotation_commits_reaches_the_database_file_without_a_request(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.db"
+    store = opened(state)
+    try:
+        sequence = 0
+        for _ in range(20):  # far below the backstop: SQLite alone would leave it in the WAL
+            sequence = rotate(store)
+        assert eventually(lambda: in_the_database_file(state) == sequence)
+    finally:
+        store.close()
+
+
+def test_nothing_is_checkpointed_into_a_read_only_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    store = opened(state)
+    try:
+        assert store._checkpoints is not None
+        undo = immutable(state)
+        try:
+            passes = store._checkpoints.passes
+            time.sleep(0.5)  # several ticks of the thread
+            assert store._checkpoints.passes == passes
+        finally:
+            undo()
+        sequence = rotate(store)  # writable again: committed, then checkpointed
+        assert eventually(lambda: in_the_database_file(state) == sequence)
+        assert store._checkpoints.passes > passes
+    finally:
+        store.close()
+
+
+def test_the_thread_ends_with_its_store(tmp_path: Path) -> None:
+    before = len(checkpoint_threads())
+    closed = opened(tmp_path / "closed.db")
+    assert len(checkpoint_threads()) == before + 1
+    closed.close()
+    assert len(checkpoint_threads()) == before
+    dropped = opened(tmp_path / "dropped.db")
+    assert len(checkpoint_threads()) == before + 1
+    del dropped
+    gc.collect()
+    assert eventually(lambda: len(checkpoint_threads()) == before)
+
+
+def test_a_store_in_memory_has_no_thread() -> None:
+    before = len(checkpoint_threads())
+    store = Store()
+    assert len(checkpoint_threads()) == before
+    store.close()
