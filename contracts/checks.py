@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -153,6 +154,20 @@ class Ledger:
         self._seen: set[str] = set()
         self._last: dict[str, tuple[int, datetime]] = {}
         self.rotations = 0
+
+    def seen(self) -> frozenset[str]:
+        """The fingerprints of every secret received so far."""
+        with self._lock:
+            return frozenset(self._seen)
+
+    def remember_elsewhere(self, marks: Iterable[str]) -> list[str]:
+        """Fingerprints another process of the run received: remembered, and those this one
+        had received too returned (each a secret that was not new)."""
+        marks = list(marks)
+        with self._lock:
+            repeated = [mark for mark in marks if mark in self._seen]
+            self._seen.update(marks)
+        return repeated
 
     def observe(self, call: Call, reply: Reply) -> list[Violation]:
         """Check a success against the run so far, then remember it."""

@@ -32,7 +32,7 @@ import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract import disposable, preflight, report, unicode_table
+from zitadel_contract import disposable, fanout, preflight, report, unicode_table
 from zitadel_contract.preflight import Stop
 from zitadel_contract.provision import (
     APP,
@@ -55,6 +55,8 @@ ROTATES_MARK: Final = "zitadel_rotates"
 API_MARK: Final = "zitadel_api"
 JUNIT_VARIABLE: Final = "ZITADEL_CONTRACT_JUNIT"
 RUN_KEY: Final = pytest.StashKey["Run"]()
+# In a run split over processes (zitadel_contract.workers), this process' end of the split.
+SPLIT_KEY: Final = pytest.StashKey["fanout.Coordinator | fanout.Worker"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -180,6 +182,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     if not any(_uses_fixture(item) for item in session.items):
         return  # everything deselected: nothing ran, and nothing was started
+    run.order = {item.nodeid: index for index, item in enumerate(session.items)}
     settings = run.settings
     config = session.config
     if settings.url is None:
@@ -219,6 +222,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for note in outcome.notes:
         say(config, f"zitadel contract: preflight: {note}")
     run.session = Session(settings, target, transport, run.recorder)
+    # A split run (zitadel_contract.workers) forks its workers here, each with its share of the
+    # tests and everything loaded and checked so far.
+    split = fanout.fork_workers(session, run)
+    if split is not None:
+        config.stash[SPLIT_KEY] = split
+    if isinstance(split, fanout.Coordinator):
+        say(
+            config,
+            f"zitadel contract: {len(split.children) + 1} processes, one report: the generated "
+            "schema cases run beside the rest (--workers 1: one process)",
+        )
     # What is loaded by now (pytest, schemathesis, hypothesis, the specs) lives as long as the
     # process: frozen, it is left out of the collector's full passes, which the run's many
     # short-lived objects set off (about 0.3 s of a run against a local mock). What is frozen is
@@ -247,6 +261,27 @@ def _target(run: Run, settings: Settings) -> Target:
         return run.mock.start()
     except RuntimeError as exc:
         raise Stop(preflight.UNREACHABLE, f"the suite's own mock did not start: {exc}") from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """pytest's test loop, each test called from a frame with room below it (see
+    zitadel_contract.fanout.ROOM); in a split run, a worker runs its share and nothing else,
+    and the coordinator runs the rest and replays the workers' tests."""
+    split = session.config.stash.get(SPLIT_KEY, None)
+    run = session.config.stash.get(RUN_KEY, None)
+    if isinstance(split, fanout.Worker):
+        split.run_tests(session)
+        return True
+    if run is None or session.config.option.collectonly:
+        return None  # pytest's own loop
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(f"{session.testsfailed} error(s) during collection")
+    if isinstance(split, fanout.Coordinator) and split.remote:
+        split.run_tests(session, run)
+    else:
+        fanout.run_tests(session, session.items)
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -330,9 +365,15 @@ class RunHooks:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The verdict becomes the exit code; the JUnit and JSON reports get the causes."""
+    split = session.config.stash.get(SPLIT_KEY, None)
+    if isinstance(split, fanout.Worker):
+        split.finish()  # and the worker ends here: the coordinator reports
+    if isinstance(split, fanout.Coordinator):
+        split.close()
     run = session.config.stash.get(RUN_KEY, None)
     if run is None:
         return
+    run.in_collection_order()
     run.verdict = verdict_of(run, int(exitstatus))
     session.exitstatus = run.verdict
     run.close()
@@ -358,3 +399,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_sep("=", "ZITADEL contract")
     for line in summary(run, exitstatus):
         terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A coordinator that ended before its session did (a usage error) stops its workers."""
+    split = config.stash.get(SPLIT_KEY, None)
+    if isinstance(split, fanout.Coordinator):
+        split.close()

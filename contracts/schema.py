@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+import requests
 import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
@@ -33,7 +34,7 @@ from schemathesis.transport.requests import (
 
 from zitadel_contract.checks import CHECKS, status_violations
 from zitadel_contract.model import Call, Reply, Violation
-from zitadel_contract.session import Session
+from zitadel_contract.session import Session, environment_once
 from zitadel_contract.transports.rest import TOKEN_VARIABLE, read_reply
 
 MAX_ID_LENGTH: Final = 200
@@ -267,9 +268,21 @@ def reproduce(case: Case[Any], session: Session) -> str:
 
 
 def run_case(case: Case[Any], session: Session) -> None:
-    """Send one aimed case, check the reply like any other, then run every check on it."""
+    """Send one aimed case, check the reply like any other, then run every check on it.
+
+    In a worker of a run with two (:mod:`zitadel_contract.workers`), never while the other has
+    the app to itself: a case, or a check's own request (``ignored_auth``), may rotate it.
+    """
+    with session.may_rotate():
+        _run_case(case, session)
+
+
+def _run_case(case: Case[Any], session: Session) -> None:
     target = session.target
     api = session.settings.api
+    probes = getattr(case.operation.schema.transport, "probes", None)
+    if isinstance(probes, requests.Session) and probes.trust_env:
+        environment_once(probes, target.url)
     response = case.call(base_url=target.url, session=session.schema_http)
     session.recorder.count_case()
     reply = READ(api, response)

@@ -9,7 +9,8 @@ receives are kept in memory by the redactor only, to be replaced wherever they w
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
 from zitadel_contract.transports import token_endpoint
 from zitadel_contract.transports.registry import Transport
+from zitadel_contract.workers import RotationLock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,6 +109,21 @@ def format_findings(findings: list[Finding], examples: int = 3) -> str:
     return "\n".join(lines)
 
 
+def environment_once(http: requests.Session, url: str) -> None:
+    """What requests reads from the environment for every request it sends (proxies, a CA bundle,
+    ``~/.netrc``; a fifth of its CPU per request against a local target), read once for the
+    target and kept on the session, which then reads the environment no more. The run's
+    requests all go to that target, and the environment does not change during a run."""
+    if not http.trust_env:
+        return
+    found = http.merge_environment_settings(url, {}, None, None, None)
+    http.proxies = found["proxies"]
+    http.verify = found["verify"]
+    if http.auth is None:
+        http.auth = requests.utils.get_netrc_auth(url)
+    http.trust_env = False
+
+
 class Session:
     """The run's state and the suite's only way to reach the server."""
 
@@ -123,6 +140,9 @@ class Session:
         self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
         # schemathesis sends its cases with requests: one pool for the run, not one per case.
         self.schema_http = requests.Session()
+        environment_once(self.schema_http, target.url)
+        # With two workers (zitadel_contract.workers): the lock between their rotations.
+        self.rotation_lock: RotationLock | None = None
         REDACTOR.add(target.token, "token")
         REDACTOR.add(target.no_permission_token, "no-permission-token")
 
@@ -130,6 +150,31 @@ class Session:
         self.http.close()
         self.schema_http.close()
         self.transport.close()
+        if self.rotation_lock is not None:
+            self.rotation_lock.close()
+
+    # -- the app to itself -------------------------------------------------------------------
+
+    @contextmanager
+    def app_to_itself(self) -> Iterator[None]:
+        """No other process of the run rotates the app meanwhile (one process: nothing to do)."""
+        lock = self.rotation_lock
+        if lock is None or lock.role != "coordinator":
+            yield
+            return
+        with lock.hold("exclusive"):
+            yield
+
+    @contextmanager
+    def may_rotate(self) -> Iterator[None]:
+        """Around a call of a worker that may rotate the app: never while the coordinator has
+        it to itself (one process: nothing to do)."""
+        lock = self.rotation_lock
+        if lock is None or lock.role != "worker":
+            yield
+            return
+        with lock.hold("shared"):
+            yield
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -149,7 +194,8 @@ class Session:
 
     def send(self, call: Call) -> Reply:
         """Send ``call``; file every violation of the always-true promises."""
-        reply = self.transport.call(call)
+        with self.may_rotate():
+            reply = self.transport.call(call)
         self.recorder.count_case()
         self.observe(call, reply, lambda: self.transport.reproduce(call))
         return reply

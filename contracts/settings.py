@@ -16,6 +16,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from zitadel_contract.transports.versions import APIS
+from zitadel_contract.workers import parse_workers
 
 ACK_FLAG: Final = "--i-know-this-rotates-the-secret"
 
@@ -132,6 +133,10 @@ OPTIONS: Final[tuple[Option, ...]] = (
            "make a throwaway project and OIDC app in --org-id with ZITADEL's Management API "
            "(the token must be an ORG_OWNER's), check against it, remove it afterwards; needs "
            "no acknowledgement", _boolean, False),
+    Option("workers", "--workers", "ZITADEL_CONTRACT_WORKERS",
+           "processes the run uses: 1 keeps it in one; auto (the default) is two where two "
+           "CPUs can be used, the generated schema cases in the second; one report either way",
+           parse_workers, 0, "N"),
     Option("allow_rotation", ACK_FLAG, "ZITADEL_CONTRACT_I_KNOW_THIS_ROTATES_THE_SECRET",
            "required for a target that is not on this machine: the run replaces the app's "
            "client secret, again and again", _boolean, False),
@@ -161,6 +166,7 @@ class Settings:
     json_report: str | None = None
     no_rotate: bool = False
     disposable_app: bool = False
+    workers: int = 0  # 0: auto (zitadel_contract.workers.default_workers)
     allow_rotation: bool = False
 
 

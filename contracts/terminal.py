@@ -58,6 +58,14 @@ class RedactedRepr:
             replace(crash, message=REDACTOR.redact(crash.message)) if crash is not None else None
         )
 
+    @classmethod
+    def restored(cls, text: str, crash: Any) -> RedactedRepr:
+        """One made again from its text and crash line (a worker's report, see fanout)."""
+        made = cls.__new__(cls)
+        made.text = text
+        made.reprcrash = crash
+        return made
+
     def toterminal(self, out: Any) -> None:
         for line in self.text.splitlines():
             out.line(line)

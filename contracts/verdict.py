@@ -45,6 +45,14 @@ class Run:
     lost: str | None = None  # set when the target stopped answering mid-run
     disposable: Target | None = None  # the app --disposable-app made, removed by close()
     removal: str | None = None  # what close() did with it
+    order: dict[str, int] = field(default_factory=dict)  # node id -> place in the collection
+
+    def in_collection_order(self) -> None:
+        """Findings and skips in the order of the tests they belong to (a run in two processes
+        learns them out of that order; within a test, the order is kept)."""
+        last = len(self.order)
+        self.recorder.findings.sort(key=lambda finding: self.order.get(finding.test, last))
+        self.skips = dict(sorted(self.skips.items(), key=lambda kv: self.order.get(kv[0], last)))
 
     def close(self) -> None:
         if self.session is not None:

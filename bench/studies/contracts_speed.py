@@ -18,6 +18,12 @@ the median wall time is shown, with the range of cases/s in brackets.
 Alone (not the whole ``make bench``)::
 
     .venv/bin/python -m bench.studies.contracts_speed --repeat 3 --only verify
+
+Against another checkout, in alternation (each round measures this checkout's ``verify`` row,
+then the same row with the other interpreter's ``zitadel-mock``, mock and suite both)::
+
+    .venv/bin/python -m bench.studies.contracts_speed --repeat 5 --only verify \
+        --against ../main/.venv/bin/python
 """
 
 from __future__ import annotations
@@ -95,10 +101,12 @@ def median(speeds: Sequence[Speed]) -> Speed:
     return replace(middle, rates=tuple(sorted(s.rate for s in speeds)))
 
 
-def with_mock(root: Path, extra: tuple[str, ...], body: Callable[[str], Speed]) -> Speed:
+def with_mock(
+    root: Path, extra: tuple[str, ...], body: Callable[[str], Speed], mock: str = MOCK
+) -> Speed:
     """Run ``body(url)`` against a mock started for it; the mock's CPU seconds are added."""
     port = procs.free_port()
-    argv = [MOCK, "serve", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    argv = [mock, "serve", "--port", str(port), "--no-access-log", "--log-level", "warning"]
     server = procs.start(f"contracts {' '.join(extra)}", [*argv, *extra], port, root / "logs")
     try:
         server.wait_for(cases.SUCCESS.request, 200)
@@ -110,12 +118,12 @@ def with_mock(root: Path, extra: tuple[str, ...], body: Callable[[str], Speed]) 
     return replace(speed, mock_cpu_s=used)
 
 
-def verify(label: str) -> Callable[[str], Speed]:
+def verify(label: str, mock: str = MOCK) -> Callable[[str], Speed]:
     def run(url: str) -> Speed:
         cpu_before = children_cpu_s()
         began = time.monotonic()
         done = subprocess.run(
-            [MOCK, "verify", url, *VERIFY_OPTIONS],
+            [mock, "verify", url, *VERIFY_OPTIONS],
             capture_output=True,
             text=True,
             env={**os.environ, **VERIFY_TOKENS},
@@ -161,8 +169,14 @@ def schemathesis(label: str, where: list[str]) -> Speed:
     )
 
 
-def rows(work: Path) -> list[tuple[str, Callable[[], Speed]]]:
-    """Each row's name (for ``--only``) and how to measure it once."""
+def rows(work: Path, against: str | None = None) -> list[tuple[str, Callable[[], Speed]]]:
+    """Each row's name (for ``--only``) and how to measure it once; with ``against`` (another
+    interpreter), its ``verify`` row right after this checkout's, so that rounds alternate."""
+    other: list[tuple[str, Callable[[], Speed]]] = []
+    if against is not None:
+        mock = str(Path(against).parent / "zitadel-mock")
+        label = f"contract suite, `zitadel-mock verify URL`, over a socket, with {against}"
+        other.append(("verify-against", lambda: with_mock(work, (), verify(label, mock), mock)))
     return [
         (
             "verify",
@@ -170,6 +184,7 @@ def rows(work: Path) -> list[tuple[str, Callable[[], Speed]]]:
                 work, (), verify("contract suite, `zitadel-mock verify URL`, over a socket")
             ),
         ),
+        *other,
         (
             "schemathesis-asgi",
             lambda: schemathesis(
@@ -187,10 +202,12 @@ def rows(work: Path) -> list[tuple[str, Callable[[], Speed]]]:
     ]
 
 
-def measure(work: Path, repeat: int = 1, only: str | None = None) -> list[str]:
+def measure(
+    work: Path, repeat: int = 1, only: str | None = None, against: str | None = None
+) -> list[str]:
     """Markdown lines for the report."""
     print("bench: contract suite speed ...", file=sys.stderr, flush=True)
-    chosen = [(name, run) for name, run in rows(work) if only is None or only in name]
+    chosen = [(name, run) for name, run in rows(work, against) if only is None or only in name]
     runs: list[list[Speed]] = [[] for _ in chosen]
     for _ in range(max(1, repeat)):
         for (_, run), measured in zip(chosen, runs, strict=True):
@@ -215,9 +232,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="measure each row this many times")
     parser.add_argument("--only", help="rows whose name contains this (verify, schemathesis)")
+    parser.add_argument(
+        "--against",
+        metavar="PYTHON",
+        help="also the verify row with this interpreter's zitadel-mock (another checkout's "
+        "venv), right after this checkout's in every round",
+    )
     args = parser.parse_args(argv)
     work = Path(__file__).resolve().parents[2] / "build" / "bench"  # make bench's own folder
-    print("\n".join(measure(work, args.repeat, args.only)))
+    print("\n".join(measure(work, args.repeat, args.only, args.against)))
     return 0
 
 

@@ -26,13 +26,13 @@ from google.protobuf.message import DecodeError
 from zitadel_contract.checks import ZITADEL_ID_IN_MESSAGE
 from zitadel_contract.model import ERROR_DETAIL_TYPE, Call, Reply, Rotation, Violation
 from zitadel_contract.provision import Target
-from zitadel_contract.transports.grpc_calls import printf_words
 from zitadel_contract.transports.rest import (
     authorization_of,
     curl_headers,
     media_type,
     parse_timestamp,
 )
+from zitadel_contract.transports.shell import printf_words
 from zitadel_contract.transports.versions import Api, api_of, v2_rotation
 from zitadel_proto.zitadel.message_pb2 import ErrorDetail
 

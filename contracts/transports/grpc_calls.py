@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 from datetime import UTC, datetime
-from typing import Final, cast
+from typing import cast
 from urllib.parse import urlsplit
 
 import grpc
@@ -24,6 +24,8 @@ from zitadel_contract.provision import Target
 from zitadel_contract.transports.grpc_reply import status_reply, success_reply
 from zitadel_contract.transports.grpc_web_reply import read_grpc_web
 from zitadel_contract.transports.rest import authorization_of, curl_headers
+from zitadel_contract.transports.shell import PRINTABLE as _PRINTABLE
+from zitadel_contract.transports.shell import printf_words
 from zitadel_contract.transports.versions import api_of
 from zitadel_proto.client import metadata
 from zitadel_proto.wire import (
@@ -34,7 +36,6 @@ from zitadel_proto.wire import (
 )
 
 Pairs = list[tuple[str, str]]
-_PRINTABLE: Final = frozenset(range(0x20, 0x7F))
 
 
 def call_metadata(call: Call, target: Target) -> Pairs:
@@ -51,21 +52,6 @@ def call_metadata(call: Call, target: Target) -> Pairs:
         if value != value.strip() or not set(value.encode("utf-8")) <= _PRINTABLE:
             raise NotApplicableError(f"{name} {value[:40]!r} is no valid HTTP/2 header value")
     return pairs
-
-
-def printf_words(data: bytes) -> list[str]:
-    """A shell ``printf`` that writes exactly ``data``."""
-    out = []
-    for byte in data:
-        if byte == 0x25:
-            out.append("%%")
-        elif byte == 0x5C:
-            out.append("\\\\")
-        elif byte in _PRINTABLE and byte != 0x27:
-            out.append(chr(byte))
-        else:
-            out.append(f"\\{byte:03o}")
-    return ["printf", "'" + "".join(out) + "'"]
 
 
 class GrpcTransport:

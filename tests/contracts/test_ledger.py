@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from zitadel_contract.checks import Ledger, Shape
+from zitadel_contract.checks import Ledger, Shape, fingerprint
 from zitadel_contract.model import Call, Reply, Rotation, Violation
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -82,3 +82,15 @@ def test_without_an_org_header_any_owner_is_accepted() -> None:
 def test_a_creation_date_after_the_change_date_is_found() -> None:
     reply = success("abcdefgh", 1, creation_date=NOW + timedelta(seconds=1))
     assert checks(ledger().observe(CALL, reply)) == {"creation_date_not_after_change_date"}
+
+
+def test_a_secret_another_process_of_the_run_received_too_is_found() -> None:
+    """A split run: the coordinator's ledger learns the worker's fingerprints at the merge."""
+    here, there = ledger(), ledger()
+    here.observe(CALL, success("abcdefgh", 1))
+    there.observe(CALL, success("abcdefgh", 2))
+    there.observe(CALL, success("ijklmnop", 3))
+    assert here.remember_elsewhere(sorted(there.seen())) == [fingerprint("abcdefgh")]
+    assert here.remember_elsewhere(sorted(ledger().seen())) == []
+    # Remembered: the same secret received once more, anywhere, is not new either.
+    assert "secret_is_new" in checks(here.observe(CALL, success("ijklmnop", 4)))

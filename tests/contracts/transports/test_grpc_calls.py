@@ -10,9 +10,10 @@ import pytest
 from tests.conftest import ACME, PORTAL, WEB, LiveServer
 from zitadel_contract.model import Call, Credential, NotApplicableError
 from zitadel_contract.provision import Target
-from zitadel_contract.transports.grpc_calls import GrpcTransport, call_metadata, printf_words
+from zitadel_contract.transports.grpc_calls import GrpcTransport, call_metadata
 from zitadel_contract.transports.grpc_reply import request_message
 from zitadel_contract.transports.registry import open_transport
+from zitadel_contract.transports.shell import printf_words
 from zitadel_proto.wire import encode_frame
 
 
