@@ -30,7 +30,16 @@ from bench.servers import procs
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 32
-KINDS: dict[str, Case] = {"rest": cases.SUCCESS, "grpc-web": cases.GRPC_WEB, "grpc": cases.GRPC}
+# Each kind's case and, for native gRPC (h2load), its connections and streams on each; the
+# HTTP/1.1 kinds run wrk with CONNECTIONS.
+KINDS: dict[str, tuple[Case, tuple[int, int] | None]] = {
+    "rest": (cases.SUCCESS, None),
+    "grpc-web": (cases.GRPC_WEB, None),
+    "grpc": (cases.GRPC, (CONNECTIONS, 1)),
+    "grpc-4x32": (cases.GRPC, (4, 32)),
+    "v2-grpc": (cases.V2_GRPC, (CONNECTIONS, 1)),
+}
+DEFAULT_KINDS = ("rest", "grpc-web", "grpc")
 
 
 def _module(checkout: Path) -> str:
@@ -39,19 +48,21 @@ def _module(checkout: Path) -> str:
     return "zitadel_mock" if (checkout / "mockserver" / "domain").is_dir() else "mock" + "server"
 
 
-def load(port: int, case: Case, seconds: float, work: Path) -> Summary:
-    """One closed-loop pass of ``case``: wrk for HTTP/1.1, h2load for native gRPC; every answer
-    must have the case's status."""
+def load(port: int, kind: str, seconds: float, work: Path) -> Summary:
+    """One closed-loop pass of ``kind``'s case: wrk for HTTP/1.1, h2load for native gRPC; every
+    answer must have the case's status."""
+    case, layout = KINDS[kind]
     request = case.request
-    if case is cases.GRPC:
+    if layout is not None:
         summary = h2load.run_h2load(
             port,
             request.path,
             request.headers,
             request.body or b"",
-            connections=CONNECTIONS,
+            connections=layout[0],
             duration=seconds,
             work_dir=work,
+            streams=layout[1],
         )
     else:
         summary = wrk.run(port, request, connections=CONNECTIONS, duration=seconds, work_dir=work)
@@ -72,9 +83,9 @@ def one_run(checkout: Path | None, kind: str, seconds: int, work: Path) -> tuple
     )
     try:
         server.wait_for(cases.SUCCESS.request, 200)
-        load(port, KINDS[kind], 1, work)
+        load(port, kind, 1, work)
         before = server.cpu_seconds()
-        summary = load(port, KINDS[kind], seconds, work)
+        summary = load(port, kind, seconds, work)
         used = server.cpu_seconds() - before
     finally:
         server.stop()
@@ -87,19 +98,21 @@ def main() -> None:
     parser.add_argument("--against", type=Path, required=True, help="a checkout with a .venv")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--kind", action="append", choices=KINDS, help="default: all")
+    parser.add_argument(
+        "--kind", action="append", choices=KINDS, help=f"default: {', '.join(DEFAULT_KINDS)}"
+    )
     args = parser.parse_args()
     other = args.against.resolve()
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.runs):
-            for kind in args.kind or KINDS:
+            for kind in args.kind or DEFAULT_KINDS:
                 for label, checkout in ((str(other), other), ("this checkout", None)):
                     run = one_run(checkout, kind, args.seconds, Path(tmp))
                     figures.setdefault((kind, label), []).append(run)
     print(f"| case | {other} | this checkout | CPU ratio |")
     print("| --- | ---: | ---: | ---: |")
-    for kind in args.kind or KINDS:
+    for kind in args.kind or DEFAULT_KINDS:
         cells = []
         cpus = []
         for label in (str(other), "this checkout"):

@@ -6,8 +6,6 @@ means the client went away with its request incomplete, and nobody is left to an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from starlette.types import Receive
 
 from zitadel_mock.domain import errors
@@ -25,14 +23,6 @@ async def next_chunk(receive: Receive) -> tuple[bytes, bool]:
     if message["type"] == "http.disconnect":
         raise ClientGoneError
     return message.get("body", b""), message.get("more_body", False)
-
-
-async def body_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    """The body's chunks as they arrive, for readers that check as they go (gRPC frames)."""
-    more = True
-    while more:
-        chunk, more = await next_chunk(receive)
-        yield chunk
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

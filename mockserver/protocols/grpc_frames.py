@@ -8,7 +8,7 @@ from starlette.types import Receive
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
-from zitadel_mock.protocols.body import ClientGoneError, body_chunks
+from zitadel_mock.protocols.body import ClientGoneError, next_chunk
 from zitadel_proto.wire import (
     COMPRESSED_FLAG,
     MAX_MESSAGE_BYTES,
@@ -25,7 +25,9 @@ async def read_message(receive: Receive, wire: Wire, encoding: str) -> bytes:
     """Exactly one length-prefixed message, checked as grpc-go checks it, decompressed."""
     data = bytearray()
     text = bytearray()  # gRPC-web text: base64 not yet decoded (an incomplete quantum)
-    async for chunk in body_chunks(receive):
+    more = True
+    while more:  # chunk by chunk, checked as they come (no async generator: cheaper)
+        chunk, more = await next_chunk(receive)
         if wire is Wire.GRPC_WEB_TEXT:
             text += chunk
             whole = len(text) - len(text) % 4

@@ -25,6 +25,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
+from zitadel_mock.server.h2_sending import ServerConnection
 from zitadel_mock.server.h2_stream import HOP_BY_HOP, H2Stream, Headers
 from zitadel_mock.server.limits import Slot, limit_log, port_state
 
@@ -33,6 +34,11 @@ REQUEST_PSEUDO_HEADERS: Final = frozenset({b":method", b":path", b":scheme", b":
 STREAM_WINDOW: Final = 1 << 20
 CONNECTION_WINDOW: Final = 1 << 24
 DEFAULT_WINDOW: Final = 65535
+STATUS_TEXT: Final = {code: str(code).encode() for code in range(200, 600)}
+REMEMBERED_REQUESTS: Final = 64  # header blocks per connection whose reading is kept
+
+# method, scheme, path, raw path, query string, the regular header fields
+Request = tuple[str, str, str, bytes, bytes, tuple[tuple[bytes, bytes], ...]]
 
 log = logging.getLogger("uvicorn.error")
 access_log = logging.getLogger("uvicorn.access")
@@ -78,7 +84,7 @@ class H2Protocol(asyncio.Protocol):
         # at an end, which grpcio sends as given) into a connection error that ends every stream.
         # Go's HTTP/2 server, under grpc-go and ZITADEL, is lenient with values and refuses a
         # malformed request with a reset of that stream alone: :meth:`scope` does that here.
-        self.conn = h2.connection.H2Connection(
+        self.conn = ServerConnection(
             h2.config.H2Configuration(
                 client_side=False,
                 header_encoding=None,
@@ -102,6 +108,7 @@ class H2Protocol(asyncio.Protocol):
         self.conn.decoder.max_header_list_size = limits.max_header_list_size
         self.conn.decoder.max_allowed_table_size = limits.header_table_size
         self.streams: dict[int, H2Stream] = {}
+        self.requests: dict[tuple[tuple[bytes, bytes], ...], Request] = {}
         self.transport: asyncio.Transport | None = None
         self.closing = False  # a GOAWAY went one way or the other: no new streams
         self.writable = asyncio.Event()
@@ -297,7 +304,40 @@ class H2Protocol(asyncio.Protocol):
         task.add_done_callback(self.server_state.tasks.discard)
 
     def scope(self, headers: Headers) -> dict[str, Any] | None:
-        """The ASGI scope of a request, or None for a malformed one (RFC 9113 8.2 and 8.3)."""
+        """The ASGI scope of a request, or None for a malformed one (RFC 9113 8.2 and 8.3).
+
+        A client sends the same header block call after call: what it says (the checks passed,
+        method, path and headers) is kept per connection, keyed by the header list, and only
+        the scope around it is new for each request."""
+        key = tuple(headers)
+        request = self.requests.get(key)
+        if request is None:
+            request = self.read_request(headers)
+            if request is None:
+                return None
+            if len(self.requests) >= REMEMBERED_REQUESTS:
+                self.requests.clear()
+            self.requests[key] = request
+        method, scheme, path, raw_path, query, plain = request
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "2",
+            "method": method,
+            "scheme": scheme,
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": query,
+            "root_path": self.root_path,
+            "headers": list(plain),
+            "server": self.server,
+            "client": self.client,
+            "state": self.app_state.copy(),
+            "extensions": {"http.response.trailers": {}},
+        }
+
+    def read_request(self, headers: Headers) -> Request | None:
+        """What a request's header block says, or None if it is malformed."""
         pseudo: dict[bytes, bytes] = {}
         plain: Headers = []
         for name, value in headers:
@@ -315,22 +355,14 @@ class H2Protocol(asyncio.Protocol):
         if b":authority" in pseudo and not any(name == b"host" for name, _ in plain):
             plain.insert(0, (b"host", pseudo[b":authority"]))
         raw_path, _, query = target.partition(b"?")
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "2",
-            "method": method.decode("latin-1"),
-            "scheme": pseudo.get(b":scheme", b"http").decode("latin-1"),
-            "path": self.root_path + unquote(raw_path.decode("latin-1")),
-            "raw_path": self.root_path.encode() + raw_path,
-            "query_string": query,
-            "root_path": self.root_path,
-            "headers": plain,
-            "server": self.server,
-            "client": self.client,
-            "state": self.app_state.copy(),
-            "extensions": {"http.response.trailers": {}},
-        }
+        return (
+            method.decode("latin-1"),
+            pseudo.get(b":scheme", b"http").decode("latin-1"),
+            self.root_path + unquote(raw_path.decode("latin-1")),
+            self.root_path.encode() + raw_path,
+            query,
+            tuple(plain),
+        )
 
     async def run(self, stream: H2Stream) -> None:
         try:
@@ -430,17 +462,21 @@ class H2Protocol(asyncio.Protocol):
     # -- sending ----------------------------------------------------------------------------
 
     def send_headers(self, stream: H2Stream, end_stream: bool) -> None:
+        status = stream.status
         headers = [
-            (b":status", str(stream.status).encode()),
+            (b":status", STATUS_TEXT.get(status) or str(status).encode()),
             *self.server_state.default_headers,
             *stream.headers,
         ]
-        self.conn.send_headers(stream.id, headers, end_stream=end_stream)
+        if status >= 200:  # a final answer, from headers we built
+            self.conn.send_answer_headers(stream.id, headers, end_stream)
+        else:
+            self.conn.send_headers(stream.id, headers, end_stream=end_stream)
         self.flush()
 
     def send_trailers(self, stream: H2Stream, trailers: Headers) -> None:
         if trailers:
-            self.conn.send_headers(stream.id, trailers, end_stream=True)
+            self.conn.send_answer_headers(stream.id, trailers, True)
         else:
             self.conn.end_stream(stream.id)
         self.flush()
@@ -451,6 +487,17 @@ class H2Protocol(asyncio.Protocol):
 
     async def send_data(self, stream: H2Stream, data: bytes, end_stream: bool) -> None:
         """Send ``data`` as the peer's flow-control windows and our socket buffer allow."""
+        if not stream.reset and self.writable.is_set():
+            try:
+                window = self.conn.local_flow_control_window(stream.id)
+            except h2.exceptions.StreamClosedError:
+                stream.cancel()
+                return
+            if len(data) <= min(window, self.conn.max_outbound_frame_size):
+                # The common case, an answer that fits in one frame: no slicing.
+                self.conn.send_data(stream.id, data, end_stream=end_stream)
+                self.flush()
+                return
         view = memoryview(data)
         while not stream.reset:
             if not self.writable.is_set():

@@ -200,3 +200,27 @@ def test_white_space_around_a_header_value_is_kept_as_grpc_go_keeps_it(server: L
         accepted = call_grpc(channel, PORTAL, WEB, pairs=metadata("admin-pat"))
     assert (refused.code, refused.message) == (16, "Errors.Token.Invalid (AUTH-7fs1e)")
     assert accepted.code == 0
+
+
+def test_a_malformed_header_block_sent_again_is_refused_again(server: LiveServer) -> None:
+    # The connection keeps what a header block said for the next request with the same block;
+    # a refused block is not kept.
+    client = H2Client(server.port)
+    client.conn.config.validate_outbound_headers = False
+    client.conn.config.normalize_outbound_headers = False
+    try:
+        first = client.wait(client.start(REST, {**JSON_AUTH, "te": "gzip"}, end_stream=True))
+        again = client.wait(client.start(REST, {**JSON_AUTH, "te": "gzip"}, end_stream=True))
+    finally:
+        client.close()
+    assert first.reset == again.reset == ErrorCodes.PROTOCOL_ERROR
+
+
+def test_the_same_header_block_twice_gets_two_answers_of_its_own(server: LiveServer) -> None:
+    client = H2Client(server.port)
+    try:
+        answers = [client.request(REST, JSON_AUTH, b"{}") for _ in range(2)]
+    finally:
+        client.close()
+    sequences = [int(json.loads(a.data)["details"]["sequence"]) for a in answers]
+    assert sequences[1] == sequences[0] + 1
