@@ -1,9 +1,11 @@
 """The mock's state in SQLite: in memory by default, or a file shared by several workers.
 
-One connection per process, behind one lock. Every rotation is one ``BEGIN IMMEDIATE`` transaction
-that checks the app (v1's rows 10 and 11; for v2, :meth:`Store.rotate_app` runs the operation's
-checks inside it), bumps the project's sequence and stores the new secret hash, so no two
-rotations ever share a sequence, whatever API made them, and none is half-written.
+One connection per process, behind one lock (and, for a state file, a second one that only
+checkpoints its log, on a thread of its own: :mod:`zitadel_mock.state.checkpoints`). Every
+rotation is one ``BEGIN IMMEDIATE`` transaction that checks the app (v1's rows 10 and 11; for
+v2, :meth:`Store.rotate_app` runs the operation's checks inside it), bumps the project's
+sequence and stores the new secret hash, so no two rotations ever share a sequence, whatever API
+made them, and none is half-written.
 
 Every table carries a namespace column; the default namespace is ``""``.
 """
