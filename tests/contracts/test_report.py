@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,19 +59,9 @@ def always_a_secret(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path
     folder = tmp_path_factory.mktemp("report")
     junit, json_report = folder / "contract.xml", folder / "contract.json"
     with broken.serve(lambda app, _t, _v: broken.AlwaysASecret(app)) as deployment:
-        command = [sys.executable, "-m", "zitadel_contract.cli", *deployment.verify_arguments()]
-        command += ["--examples", "3", "--seed", "5", "--junit", str(junit)]
-        result = subprocess.run(
-            command,
-            env={
-                **os.environ,
-                **deployment.verify_environment(),
-                "ZITADEL_CONTRACT_JSON_REPORT": str(json_report),
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        result = deployment.verify(
+            *("--examples", "3", "--seed", "5", "--junit", str(junit)),
+            env={"ZITADEL_CONTRACT_JSON_REPORT": str(json_report)},
         )
     assert result.returncode == 1, result.stdout + result.stderr
     return result.stdout, junit, json_report

@@ -8,9 +8,6 @@ mock, the same run passes. All runs go in parallel, with few examples, to keep t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -130,16 +127,8 @@ def broken_checks(junit: Path) -> frozenset[str]:
 
 
 def verify(deployment: broken.Deployment, junit: Path, *extra: str) -> Verdict:
-    # zitadel_contract.cli is what `zitadel-mock verify` runs, minus the mock's own imports.
-    command = [sys.executable, "-m", "zitadel_contract.cli", *deployment.verify_arguments()]
-    command += ["--examples", EXAMPLES, "--seed", SEED, "--junit", str(junit), *extra]
-    result = subprocess.run(
-        command,
-        env={**os.environ, **deployment.verify_environment()},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = deployment.verify(
+        "--examples", EXAMPLES, "--seed", SEED, "--junit", str(junit), *extra
     )
     text = junit.read_text() if junit.exists() else ""
     checks = broken_checks(junit) if junit.exists() else frozenset()

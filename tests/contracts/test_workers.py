@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -25,16 +23,9 @@ SPLIT_LINE = "zitadel contract: 2 processes"
 
 
 def verify(deployment: broken.Deployment, folder: Path, workers: str) -> tuple[int, str]:
-    command = [sys.executable, "-m", "zitadel_contract.cli", *deployment.verify_arguments()]
-    command += ["--examples", "4", "--seed", "20261127", "--workers", workers]
-    command += ["--json-report", str(folder / "report.json"), "--junit", str(folder / "j.xml")]
-    result = subprocess.run(
-        command,
-        env={**os.environ, **deployment.verify_environment()},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = deployment.verify(
+        *("--examples", "4", "--seed", "20261127", "--workers", workers),
+        *("--json-report", str(folder / "report.json"), "--junit", str(folder / "j.xml")),
     )
     return result.returncode, result.stdout + result.stderr
 

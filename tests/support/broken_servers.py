@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
-import socket
+import subprocess
+import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tests.support.threaded_server import serving
 from zitadel_contract.provision import APP, APP_ORG, CLIENT_ID, HOME_ORG, PROJECT, fixture_document
 from zitadel_mock.app import Settings, build_app
-from zitadel_mock.server.sniff import SniffingProtocol
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -411,6 +411,19 @@ class Deployment:
             "ZITADEL_CONTRACT_NO_PERMISSION_TOKEN": self.viewer_token,
         }
 
+    def verify(self, *extra: str, env: dict[str, str] | None = None) -> CompletedProcess[str]:
+        """A contract run against this deployment, in a process of its own:
+        ``zitadel_contract.cli`` is what ``zitadel-mock verify`` runs, minus the mock's imports."""
+        command = [sys.executable, "-m", "zitadel_contract.cli", *self.verify_arguments(), *extra]
+        return subprocess.run(
+            command,
+            env={**os.environ, **self.verify_environment(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
 
 def admin_in_app_org(document: str) -> str:
     """The contract's fixtures with the admin token's own org the app's org, so that a call
@@ -433,22 +446,5 @@ def serve(
         fixtures = Path(folder) / "fixtures.yaml"
         fixtures.write_text(fixtures_of(fixture_document(token, viewer)))
         app = wrap(build_app(Settings(fixtures=fixtures)), token, viewer)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        # The mock's own protocol: HTTP/1.1 as uvicorn serves it, HTTP/2 (native gRPC) too.
-        config = uvicorn.Config(
-            app, http=SniffingProtocol, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        try:
-            url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-            yield Deployment(url, token, viewer, lambda: setattr(server, "should_exit", True))
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            sock.close()
+        with serving(app) as (port, halt):
+            yield Deployment(f"http://127.0.0.1:{port}", token, viewer, halt)

@@ -7,21 +7,19 @@ import asyncio
 import select
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.conftest import PORTAL, WEB, rotate_path
 from tests.support.rest_requests import Request, build_mock, call, write_fixtures
+from tests.support.threaded_server import serving
 from zitadel_mock.app import MockApp
 from zitadel_mock.protocols import gateway_app
 from zitadel_mock.protocols.deferred import Deferred
-from zitadel_mock.server.sniff import SniffingProtocol
 
 ROTATE = (
     f"POST {rotate_path(PORTAL, WEB)} HTTP/1.1\r\nHost: mock\r\n"
@@ -52,24 +50,8 @@ class HeldBuild:
 @contextmanager
 def listening(app: MockApp) -> Iterator[int]:
     """``app`` served by uvicorn with its lifespan, as ``zitadel-mock serve`` serves it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, http=SniffingProtocol, log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serving(app, lifespan="on") as (port, _halt):
+        yield port
 
 
 def send(port: int, request: bytes) -> socket.socket:
