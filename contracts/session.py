@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import requests
@@ -27,7 +27,7 @@ from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
 from zitadel_contract.transports import token_endpoint
 from zitadel_contract.transports.registry import Transport
-from zitadel_contract.workers import RotationLock
+from zitadel_contract.workers import Role, RotationLock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -155,25 +155,24 @@ class Session:
 
     # -- the app to itself -------------------------------------------------------------------
 
-    @contextmanager
-    def app_to_itself(self) -> Iterator[None]:
+    def app_to_itself(self) -> AbstractContextManager[None]:
         """No other process of the run rotates the app meanwhile (one process: nothing to do)."""
-        lock = self.rotation_lock
-        if lock is None or lock.role != "coordinator":
-            yield
-            return
-        with lock.hold("exclusive"):
-            yield
+        return self._rotation_lock_as("coordinator", "exclusive")
 
-    @contextmanager
-    def may_rotate(self) -> Iterator[None]:
+    def may_rotate(self) -> AbstractContextManager[None]:
         """Around a call of a worker that may rotate the app: never while the coordinator has
         it to itself (one process: nothing to do)."""
+        return self._rotation_lock_as("worker", "shared")
+
+    @contextmanager
+    def _rotation_lock_as(self, role: Role, mode: Literal["exclusive", "shared"]) -> Iterator[None]:
+        """The run's rotation lock held in ``mode`` by a process of ``role``; by any other
+        process (or in a run of one process), nothing."""
         lock = self.rotation_lock
-        if lock is None or lock.role != "worker":
+        if lock is None or lock.role != role:
             yield
             return
-        with lock.hold("shared"):
+        with lock.hold(mode):
             yield
 
     # -- calls -------------------------------------------------------------------------------
