@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import ACME, PORTAL, ROOT, WEB, rotate_path, start_server
+from tests.support.workers import children_of, wait_until_workers_hold
 from zitadel_mock.domain.client_secrets import SecretHash
 
 PATH = rotate_path(PORTAL, WEB)
@@ -73,9 +74,8 @@ async def rotate_many(url: str, count: int, concurrency: int, seen: Acknowledged
 
 def worker_cpu_seconds(parent: int) -> list[float]:
     """CPU time of each child process of ``parent`` (the uvicorn workers), from /proc."""
-    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
     times = []
-    for child in children:
+    for child in children_of(parent):
         fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
         times.append((int(fields[11]) + int(fields[12])) / 100)  # utime + stime, in ticks
     return times
@@ -87,6 +87,7 @@ def test_1000_concurrent_rotations_across_workers_get_unique_contiguous_sequence
     state = tmp_path / "state.db"
     live = start_server("--workers", "3", "--state", str(state))
     try:
+        wait_until_workers_hold(live.process.pid, state, 3)  # the load can reach each of them
         seen = Acknowledged()
         asyncio.run(rotate_many(live.url, 1000, 48, seen))
         busy_workers = [t for t in worker_cpu_seconds(live.process.pid) if t > 0.2]

@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import ACME, PORTAL, WEB, LiveServer, rotate_path, start_server
 from tests.support.files import immutable
+from tests.support.workers import wait_until_workers_hold, workers_of
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError
 from zitadel_mock.fixtures.loader import demo_fixtures
@@ -141,19 +142,11 @@ def code(response: httpx.Response) -> int:
     return int(response.json()["code"])
 
 
-def workers_of(pid: int) -> list[int]:
-    """The uvicorn workers among the children of ``pid`` (not multiprocessing's tracker)."""
-    with open(f"/proc/{pid}/task/{pid}/children") as listing:
-        children = [int(child) for child in listing.read().split()]
-    return [
-        child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
-
-
 def test_two_workers_answer_503_code_14_once_their_state_file_is_deleted(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     live = start_server("--workers", "2", "--state", str(state), own_group=True)
     try:
+        wait_until_workers_hold(live.process.pid, state, 2)
         assert live.rotate().status_code == 200
         for name in ("state.db", "state.db-wal", "state.db-shm"):
             (tmp_path / name).unlink(missing_ok=True)
@@ -254,6 +247,7 @@ def test_a_live_server_answers_503_code_14_for_an_immutable_state_file_and_lives
     state = tmp_path / "state.db"
     live = start_server("--workers", "2", "--state", str(state))
     try:
+        wait_until_workers_hold(live.process.pid, state, 2)
         assert live.rotate().status_code == 200
         undo = immutable(state)
         try:
