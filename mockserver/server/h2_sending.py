@@ -35,6 +35,7 @@ from hpack.struct import HeaderWeaklyTyped
 from hyperframe.frame import Frame, RstStreamFrame
 
 from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
+from zitadel_mock.server.h2_receiving import ReceivingConnection
 
 DATA = 0x0
 HEADERS = 0x1
@@ -51,7 +52,7 @@ def frame_head(length: int, kind: int, flags: int, stream_id: int) -> bytes:
     )
 
 
-class ServerConnection(h2.connection.H2Connection):
+class ServerConnection(ReceivingConnection):
     """An h2 server connection whose answers' HEADERS and DATA frames are written directly,
     with HPACK coders that remember repeated blocks (:mod:`~zitadel_mock.server.h2_hpack`)."""
 
