@@ -22,7 +22,7 @@ import struct
 from typing import Any, Final
 
 import h2.connection
-from h2.connection import AllowedStreamIDs, ConnectionInputs, _decode_headers
+from h2.connection import ConnectionInputs, _decode_headers
 from h2.errors import ErrorCodes
 from h2.events import (
     Event,
@@ -32,7 +32,7 @@ from h2.events import (
     WindowUpdated,
 )
 from h2.exceptions import ProtocolError, StreamClosedError
-from h2.stream import STREAM_OPEN, StreamInputs, StreamState
+from h2.stream import STREAM_OPEN, H2Stream, StreamInputs, StreamState
 from h2.utilities import is_informational_response
 from hpack import NeverIndexedHeaderTuple
 from hyperframe.exceptions import InvalidPaddingError
@@ -148,10 +148,21 @@ class ReceivingConnection(h2.connection.H2Connection):
         del data[:end]
         headers = _decode_headers(self.decoder, block)
         events += self.state_machine.process_input(ConnectionInputs.RECV_HEADERS)
-        stream = self._begin_new_stream(stream_id, AllowedStreamIDs.ODD)
-        # The stream's receive_headers, without the validation flags nothing here reads.
+        # h2's _begin_new_stream, its checks made above, without its debug log lines.
+        stream = H2Stream(
+            stream_id,
+            config=self.config,
+            inbound_window_size=self.local_settings.initial_window_size,
+            outbound_window_size=self.remote_settings.initial_window_size,
+        )
+        stream.max_outbound_frame_size = self.max_outbound_frame_size
+        self.streams[stream_id] = stream
+        self.highest_inbound_stream_id = stream_id
+        # The stream's receive_headers, without the validation flags nothing here reads,
+        # and what looks for a field skipped if no field has its name.
+        names = {name for name, _ in headers}
         machine = stream.state_machine
-        if is_informational_response(headers):
+        if b":status" in names and is_informational_response(headers):
             if flags & END_STREAM:
                 msg = "Cannot set END_STREAM on informational responses"
                 raise ProtocolError(msg)
@@ -163,8 +174,9 @@ class ReceivingConnection(h2.connection.H2Connection):
             ended = machine.process_input(StreamInputs.RECV_END_STREAM)
             received.stream_ended = ended[0]
             stream_events += ended
-        stream._initialize_content_length(headers)
-        if self.config.normalize_inbound_headers:
+        if b"content-length" in names:  # (a new stream has no request method: no HEAD)
+            stream._initialize_content_length(headers)
+        if b"cookie" in names and self.config.normalize_inbound_headers:
             received.headers = combine_cookies(headers)
         else:
             received.headers = list(headers)
@@ -197,8 +209,19 @@ class ReceivingConnection(h2.connection.H2Connection):
         body = bytes(data[9:end])
         del data[:end]
         events += self.state_machine.process_input(ConnectionInputs.RECV_DATA)
-        connection_window.window_consumed(size)
-        events += stream.receive_data(body, bool(flags & END_STREAM), size)[1]
+        connection_window.current_window_size -= size  # window_consumed, checked above
+        # The stream's receive_data, its checks made above.
+        machine = stream.state_machine
+        received: Any = machine.process_input(StreamInputs.RECV_DATA)[0]  # DataReceived
+        stream_window.current_window_size -= size
+        stream._actual_content_length += size
+        events.append(received)
+        if flags & END_STREAM:
+            ended = machine.process_input(StreamInputs.RECV_END_STREAM)
+            received.stream_ended = ended[0]
+            events += ended
+        received.data = body
+        received.flow_controlled_length = size
         return True
 
     def _take_window_update(
