@@ -37,6 +37,9 @@ from h2.utilities import is_informational_response
 from hpack import NeverIndexedHeaderTuple
 from hyperframe.exceptions import InvalidPaddingError
 
+from zitadel_mock.server import h2_steps as steps
+from zitadel_mock.server.h2_steps import advance, advance_connection
+
 _HEAD: Final = struct.Struct(">BHBBL")  # length (24 bits), type, flags, R + stream id
 _INCREMENT: Final = struct.Struct(">L")
 LARGEST_WINDOW: Final = 2**31 - 1
@@ -147,7 +150,7 @@ class ReceivingConnection(h2.connection.H2Connection):
         block = bytes(data[9:end])
         del data[:end]
         headers = _decode_headers(self.decoder, block)
-        events += self.state_machine.process_input(ConnectionInputs.RECV_HEADERS)
+        events += advance_connection(self.state_machine, steps.CONNECTION_RECV_HEADERS)
         # h2's _begin_new_stream, its checks made above, without its debug log lines.
         stream = H2Stream(
             stream_id,
@@ -168,10 +171,10 @@ class ReceivingConnection(h2.connection.H2Connection):
                 raise ProtocolError(msg)
             stream_events = machine.process_input(StreamInputs.RECV_INFORMATIONAL_HEADERS)
         else:
-            stream_events = machine.process_input(StreamInputs.RECV_HEADERS)
+            stream_events = advance(machine, steps.RECV_HEADERS)
         received: Any = stream_events[0]  # RequestReceived, or what h2 refuses below
         if flags & END_STREAM:
-            ended = machine.process_input(StreamInputs.RECV_END_STREAM)
+            ended = advance(machine, steps.RECV_END_STREAM)
             received.stream_ended = ended[0]
             stream_events += ended
         if b"content-length" in names:  # (a new stream has no request method: no HEAD)
@@ -208,16 +211,16 @@ class ReceivingConnection(h2.connection.H2Connection):
                 return False
         body = bytes(data[9:end])
         del data[:end]
-        events += self.state_machine.process_input(ConnectionInputs.RECV_DATA)
+        events += advance_connection(self.state_machine, steps.CONNECTION_RECV_DATA)
         connection_window.current_window_size -= size  # window_consumed, checked above
         # The stream's receive_data, its checks made above.
         machine = stream.state_machine
-        received: Any = machine.process_input(StreamInputs.RECV_DATA)[0]  # DataReceived
+        received: Any = advance(machine, steps.RECV_DATA)[0]  # DataReceived
         stream_window.current_window_size -= size
         stream._actual_content_length += size
         events.append(received)
         if flags & END_STREAM:
-            ended = machine.process_input(StreamInputs.RECV_END_STREAM)
+            ended = advance(machine, steps.RECV_END_STREAM)
             received.stream_ended = ended[0]
             events += ended
         received.data = body
@@ -238,7 +241,7 @@ class ReceivingConnection(h2.connection.H2Connection):
             if self.outbound_flow_control_window + increment > LARGEST_WINDOW:
                 return False  # h2's FlowControlError, a connection error
             del data[:13]
-            events += self.state_machine.process_input(ConnectionInputs.RECV_WINDOW_UPDATE)
+            events += advance_connection(self.state_machine, steps.CONNECTION_RECV_WINDOW_UPDATE)
             self.outbound_flow_control_window += increment
             events.append(WindowUpdated(stream_id=0, delta=increment))
             return True
@@ -246,7 +249,7 @@ class ReceivingConnection(h2.connection.H2Connection):
         if stream is None:
             return False
         del data[:13]
-        events += self.state_machine.process_input(ConnectionInputs.RECV_WINDOW_UPDATE)
+        events += advance_connection(self.state_machine, steps.CONNECTION_RECV_WINDOW_UPDATE)
         try:
             frames, stream_events = stream.receive_window_update(increment)
         except StreamClosedError:
@@ -264,7 +267,7 @@ class ReceivingConnection(h2.connection.H2Connection):
             return False
         opaque = bytes(data[9:17])
         del data[:17]
-        events += self.state_machine.process_input(ConnectionInputs.RECV_PING)
+        events += advance_connection(self.state_machine, steps.CONNECTION_RECV_PING)
         if flags & ACK:
             events.append(PingAckReceived(ping_data=opaque))
         else:
