@@ -36,6 +36,7 @@ from h2.stream import STREAM_OPEN, H2Stream, StreamInputs, StreamState
 from h2.utilities import is_informational_response
 from hpack import NeverIndexedHeaderTuple
 from hyperframe.exceptions import InvalidPaddingError
+from hyperframe.frame import WindowUpdateFrame
 
 from zitadel_mock.server import h2_steps as steps
 from zitadel_mock.server.h2_steps import advance, advance_connection
@@ -89,6 +90,28 @@ class ReceivingConnection(h2.connection.H2Connection):
             self._terminate_connection(exc.error_code)
             raise
         return events
+
+    def acknowledge_received_data(self, acknowledged_size: int, stream_id: int) -> None:
+        """h2's ``acknowledge_received_data`` for a stream h2 still holds: the same window
+        accounting and WINDOW_UPDATE frames (h2's own), without its lookups and log lines."""
+        stream = self.streams.get(stream_id)
+        if stream is None or stream_id <= 0 or acknowledged_size < 0:
+            super().acknowledge_received_data(acknowledged_size, stream_id)
+            return
+        frames: list[Any] = []
+        increment = self._inbound_flow_control_window_manager.process_bytes(acknowledged_size)
+        if increment:
+            frame = WindowUpdateFrame(0)
+            frame.window_increment = increment
+            frames.append(frame)
+        if STREAM_OPEN[stream.state_machine.state]:
+            increment = stream._inbound_window_manager.process_bytes(acknowledged_size)
+            if increment:
+                frame = WindowUpdateFrame(stream_id)
+                frame.window_increment = increment
+                frames.append(frame)
+        if frames:
+            self._prepare_for_sending(frames)
 
     def _take_plain_frame(self, data: bytearray, events: list[Event]) -> bool:
         """Handle the frame at the head of ``data`` and remove it, if it is one of the plain

@@ -310,6 +310,31 @@ def test_data_the_server_acknowledges_is_received_alike() -> None:
     )
 
 
+def test_acknowledged_data_gives_the_connection_window_back_alike() -> None:
+    block = hpack.Encoder().encode(REQUEST)
+    received_alike(
+        CLIENT_START,
+        frame(HEADERS, END_HEADERS, 1, block),
+        frame(DATA, 0, 1, b"x" * 16384) * 2,
+        lambda conn: conn.acknowledge_received_data(32768, 1),
+        profile="narrow",
+    )
+
+
+def test_acknowledgements_on_closed_and_bad_streams_are_alike() -> None:
+    received_alike(
+        CLIENT_START,
+        request(1),
+        lambda conn: conn.send_headers(1, [(b":status", b"200")], end_stream=True),
+        request(3),
+        lambda conn: conn.acknowledge_received_data(10, 1),
+        lambda conn: conn.acknowledge_received_data(10, 3),
+        lambda conn: conn.acknowledge_received_data(10, 0),
+        lambda conn: conn.acknowledge_received_data(-1, 3),
+        lambda conn: conn.acknowledge_received_data(10, 99),
+    )
+
+
 # -- what our path leaves to h2 --------------------------------------------------------------
 
 
