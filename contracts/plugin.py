@@ -32,7 +32,7 @@ import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract import disposable, fanout, preflight, report, unicode_table
+from zitadel_contract import disposable, fanout, local_constants, preflight, report, unicode_table
 from zitadel_contract.preflight import Stop
 from zitadel_contract.provision import (
     APP,
@@ -152,6 +152,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run.settings = settings
     # Spares Hypothesis its scan of every code point (about 1.4 s) in a fresh storage directory.
     unicode_table.seed_utf8_table()
+    # One seed, the same cases, whatever local modules this process has imported.
+    local_constants.ignore_local_constants()
     REDACTOR.add(settings.token, "token")
     REDACTOR.add(settings.no_permission_token, "no-permission-token")
     if settings.no_rotate:
