@@ -47,6 +47,7 @@ from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.session import Session, format_findings
 from zitadel_contract.settings import OPTIONS, Settings, SettingsError, resolve
 from zitadel_contract.terminal import progress, redact_report, say
+from zitadel_contract.transports.http_client import http_client
 from zitadel_contract.transports.registry import TRANSPORTS, open_transport
 from zitadel_contract.verdict import NOT_RUN, Run, summary, verdict_of, write_json
 
@@ -205,7 +206,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         target = replace(_target(run, settings), api=settings.api)
         transport = open_transport(settings.transport, target, settings.timeout)
-        http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        http = http_client(target.url, settings.timeout)
         try:
             outcome = preflight.run(
                 target, transport, http, settings.timeout, rotate=not settings.no_rotate
