@@ -188,6 +188,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     run.order = {item.nodeid: index for index, item in enumerate(session.items)}
     settings = run.settings
     config = session.config
+    # A split run (zitadel_contract.workers) forks its workers here, each with its share of the
+    # tests: they load what their tests need while this process starts the target and runs the
+    # preflight, and send nothing before it has passed.
+    split = fanout.fork_workers(session, run)
+    if isinstance(split, fanout.Worker):
+        target = split.wait_for_target()
+        transport = open_transport(settings.transport, target, settings.timeout)
+        run.session = Session(settings, target, transport, run.recorder)
+        split.attach(run.session)
+        config.stash[SPLIT_KEY] = split
+    elif not _start_and_check(session, run, settings, split):
+        return
+    # What is loaded by now (pytest, schemathesis, hypothesis, the specs) lives as long as the
+    # process: frozen, it is left out of the collector's full passes, which the run's many
+    # short-lived objects set off (about 0.3 s of a run against a local mock). What is frozen is
+    # never collected; the run's own objects are collected as before.
+    gc.freeze()
+    run.started = time.monotonic()  # cases/s counts from the first test on
+    run.recorder.on_case = lambda: progress(config, run, force=False)
+
+
+def _start_and_check(
+    session: pytest.Session, run: Run, settings: Settings, split: fanout.Coordinator | None
+) -> bool:
+    """The run's target, started or named, and its preflight; then its workers start. False:
+    the run stops here, and its workers (which have sent nothing) with it."""
+    config = session.config
     if settings.url is None:
         what = f"app {APP} (project {PROJECT}) on a mock the suite starts itself"
     elif settings.disposable_app:
@@ -217,32 +244,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         finally:
             http.close()
     except Stop as stop:
+        if split is not None:
+            split.close()
         run.stop = _redacted(stop)
         session.items[:] = []
         run.close()
-        return
+        return False
     run.notes = outcome.notes
     for note in outcome.notes:
         say(config, f"zitadel contract: preflight: {note}")
     run.session = Session(settings, target, transport, run.recorder)
-    # A split run (zitadel_contract.workers) forks its workers here, each with its share of the
-    # tests and everything loaded and checked so far.
-    split = fanout.fork_workers(session, run)
     if split is not None:
+        split.start(run.session)
         config.stash[SPLIT_KEY] = split
-    if isinstance(split, fanout.Coordinator):
         say(
             config,
             f"zitadel contract: {len(split.children) + 1} processes, one report: the generated "
             "schema cases run beside the rest (--workers 1: one process)",
         )
-    # What is loaded by now (pytest, schemathesis, hypothesis, the specs) lives as long as the
-    # process: frozen, it is left out of the collector's full passes, which the run's many
-    # short-lived objects set off (about 0.3 s of a run against a local mock). What is frozen is
-    # never collected; the run's own objects are collected as before.
-    gc.freeze()
-    run.started = time.monotonic()  # cases/s counts from the first test on
-    run.recorder.on_case = lambda: progress(config, run, force=False)
+    return True
 
 
 def _redacted(stop: Stop) -> Stop:
