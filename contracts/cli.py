@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from zitadel_contract import collector
 from zitadel_contract.exit_codes import EXIT_CODES, USAGE
 from zitadel_contract.settings import OPTIONS, SettingsError, resolve
 
@@ -112,9 +113,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
 
 def run_pytest(words: list[str]) -> int:
     """pytest's run of ``words`` in this process; its exit code."""
-    import pytest  # noqa: PLC0415 - not for --help or a refused command line
+    collector.pause()  # until the plugin has frozen what start-up built
+    try:
+        import pytest  # noqa: PLC0415 - not for --help or a refused command line
 
-    return int(pytest.main(words))
+        return int(pytest.main(words))
+    finally:
+        collector.resume()
 
 
 @contextlib.contextmanager

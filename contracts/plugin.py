@@ -32,7 +32,15 @@ import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract import disposable, fanout, local_constants, preflight, report, unicode_table
+from zitadel_contract import (
+    collector,
+    disposable,
+    fanout,
+    local_constants,
+    preflight,
+    report,
+    unicode_table,
+)
 from zitadel_contract.preflight import Stop
 from zitadel_contract.provision import (
     APP,
@@ -205,6 +213,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # short-lived objects set off (about 0.3 s of a run against a local mock). What is frozen is
     # never collected; the run's own objects are collected as before.
     gc.freeze()
+    collector.resume()  # paused by verify for start-up (zitadel_contract.collector)
     run.started = time.monotonic()  # cases/s counts from the first test on
     run.recorder.on_case = lambda: progress(config, run, force=False)
 
