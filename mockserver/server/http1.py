@@ -39,8 +39,64 @@ class HeadTooLargeError(Exception):
         self.limit = limit
 
 
+class TurnWrites:
+    """A connection's transport whose writes in one turn of the event loop leave as one write.
+
+    uvicorn writes a response's head as soon as the app starts the response and its body as the
+    app sends it: two system calls, and on TCP two segments the client reads one after the other,
+    for what the app hands over in one go. Here each write is held until the turn of the loop
+    ends (``call_soon``), joined with those that follow it in the same turn, and written then:
+    the same bytes, in the same order, with no wait for anything else (a streamed response's
+    head still leaves before its first event, at the end of the turn that wrote it). Closing,
+    aborting and ``write_eof`` write what is held first; the rest is the transport's own.
+    """
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._held:
+            self._loop.call_soon(self._flush)
+        self._held.append(bytes(data))
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _flush(self) -> None:
+        held = self._held
+        if not held:
+            return
+        self._held = []
+        if not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._flush()
+        self._transport.abort()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return sum(map(len, self._held)) + self._transport.get_write_buffer_size()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class Http1Protocol(HttpToolsProtocol):
-    """HttpToolsProtocol that counts the request head as the parser reports it."""
+    """HttpToolsProtocol that counts the request head as the parser reports it, and writes what
+    one turn of the loop wrote in one write (:class:`TurnWrites`)."""
 
     def __init__(
         self,
@@ -65,6 +121,9 @@ class Http1Protocol(HttpToolsProtocol):
         self.refused = False
         self.discard_left = LINGER_BYTES
         self.stopping = asyncio.Event()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(TurnWrites(transport, self.loop))  # type: ignore[arg-type]
 
     def shutdown(self) -> None:
         self.stopping.set()

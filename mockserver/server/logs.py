@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -18,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOGGER: Final = "zitadel_mock.access"
 FORMATS: Final = ("text", "json")
+TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+ACCESS_MESSAGE: Final = "%s %s %s %.1fms request_id=%s"  # method, path, status, ms, request id
 REQUEST_ID_HEADER: Final = b"x-request-id"
 MAX_REQUEST_ID: Final = 64
 # The fields of a log record that are ours, for the JSON line (the rest is logging's own).
@@ -36,29 +39,58 @@ class TextFormatter(logging.Formatter):
         self._second: tuple[int, str] = (-1, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        msec_format = self.default_msec_format
-        if datefmt is not None or msec_format is None:
+        if datefmt is not None or self.default_msec_format is None:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
-        if self._second[0] != second:  # the same text as Formatter.formatTime's default
+        return self._time_text(record.created, record.msecs)
+
+    def _time_text(self, created: float, msecs: float) -> str:
+        """Formatter.formatTime's default text for ``created``, its second's text cached."""
+        second = int(created)
+        if self._second[0] != second:
             self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
-        return msec_format % (self._second[1], record.msecs)
+        return self.default_msec_format % (self._second[1], msecs)  # type: ignore[operator]
+
+    def writes_access_lines(self) -> bool:
+        """Whether :meth:`access_line` gives this formatter's line (its format is log_config's)."""
+        return (
+            self._fmt == TEXT_FORMAT
+            and self.datefmt is None
+            and self.default_msec_format is not None
+        )
+
+    def access_line(self, created: float, message: str, fields: dict[str, Any]) -> str:
+        """The line :meth:`format` writes for the access record of ``created``, ``message`` and
+        ``fields``, without the record."""
+        return f"{self._time_text(created, _msecs(created))} INFO {ACCESS_LOGGER}: {message}"
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the record's own fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        line.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+            fields["exception"] = self.formatException(record.exc_info)
+        return _json_line(
+            record.created, record.levelname, record.name, record.getMessage(), fields
+        )
+
+    def writes_access_lines(self) -> bool:
+        return True
+
+    def access_line(self, created: float, message: str, fields: dict[str, Any]) -> str:
+        return _json_line(created, "INFO", ACCESS_LOGGER, message, fields)
+
+
+def _json_line(created: float, level: str, name: str, message: str, fields: dict[str, Any]) -> str:
+    line: dict[str, Any] = {
+        "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level.lower(),
+        "logger": name,
+        "message": message,
+    }
+    line.update(fields)
+    return json.dumps(line, default=str)
 
 
 def log_config(log_format: str, level: str) -> dict[str, Any]:
@@ -66,10 +98,7 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
     formatter: dict[str, Any] = (
         {"()": f"{__name__}.JsonFormatter"}
         if log_format == "json"
-        else {
-            "()": f"{__name__}.TextFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
-        }
+        else {"()": f"{__name__}.TextFormatter", "fmt": TEXT_FORMAT}
     )
     handler = {"class": "logging.StreamHandler", "formatter": "main", "stream": "ext://sys.stderr"}
     loggers = {
@@ -86,6 +115,25 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
     }
 
 
+class _RandomIds:
+    """16 hex digits of the operating system's randomness per call, drawn 4 KiB at a time (one
+    ``os.urandom`` per line was a system call each)."""
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._at = 0
+
+    def __call__(self) -> str:
+        at = self._at
+        if at + 8 > len(self._pool):
+            self._pool, at = os.urandom(4096), 0
+        self._at = at + 8
+        return self._pool[at : at + 8].hex()
+
+
+_random_id: Final = _RandomIds()
+
+
 def request_id(headers: list[tuple[bytes, bytes]]) -> str:
     """The client's ``X-Request-Id`` when it is short and printable, else a new random one."""
     for name, value in headers:
@@ -93,10 +141,67 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> str:
             text = value.decode("latin-1")
             if 0 < len(text) <= MAX_REQUEST_ID and text.isprintable():
                 return text
-    return os.urandom(8).hex()  # 16 hex digits, as uuid4().hex[:16] gave, at a third the cost
+    return _random_id()
 
 
 _LOGGING_START: Final[float] = getattr(logging, "_startTime", time.time())
+
+
+def _msecs(created: float) -> float:
+    return int((created - int(created)) * 1000) + 0.0  # as LogRecord.__init__ sets msecs
+
+
+class _Unresolved:
+    pass
+
+
+_UNRESOLVED: Final = _Unresolved()
+LineWriter = Callable[[float, str, dict[str, Any]], None]
+
+
+def direct_writer(log: logging.Logger) -> LineWriter | None:
+    """A way to write ``log``'s access lines without a LogRecord, where its set-up is the one
+    :func:`log_config` makes (no filter, one ``StreamHandler`` reached, one of our formatters):
+    the same bytes as ``log.handle(record)`` would write, at a fraction of the cost. ``None``
+    for any other set-up, which gets logging's own path. A stream that fails is reported by
+    the handler's ``handleError``, as logging reports it."""
+    handlers: list[logging.Handler] = []
+    current: logging.Logger | None = log
+    while current is not None:  # the handlers Logger.callHandlers reaches
+        if current.filters or current.disabled:
+            return None
+        handlers += current.handlers
+        current = current.parent if current.propagate else None
+    if len(handlers) != 1:
+        return None
+    handler = handlers[0]
+    formatter = handler.formatter
+    if (
+        type(handler) is not logging.StreamHandler
+        or handler.filters
+        or handler.level > logging.INFO
+        or not isinstance(formatter, TextFormatter | JsonFormatter)
+        or not formatter.writes_access_lines()
+    ):
+        return None
+    stream_handler: logging.StreamHandler[Any] = handler
+    line_of = formatter.access_line
+    terminator = stream_handler.terminator
+
+    def write(created: float, message: str, fields: dict[str, Any]) -> None:
+        line = line_of(created, message, fields) + terminator
+        stream_handler.acquire()  # as Handler.handle: lines from other threads stay whole
+        try:
+            stream = stream_handler.stream
+            stream.write(line)
+            stream.flush()
+        except Exception:
+            attributes = {"name": ACCESS_LOGGER, "levelno": logging.INFO, "levelname": "INFO"}
+            stream_handler.handleError(logging.makeLogRecord({**attributes, "msg": message}))
+        finally:
+            stream_handler.release()
+
+    return write
 
 
 class AccessLog:
@@ -106,6 +211,7 @@ class AccessLog:
         self.app = app
         self.log = logging.getLogger(ACCESS_LOGGER)
         self._template: dict[str, Any] | None = None
+        self._writer: LineWriter | _Unresolved | None = _UNRESOLVED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,9 +230,19 @@ class AccessLog:
         finally:
             if self.log.isEnabledFor(logging.INFO):
                 duration = round((time.perf_counter() - started) * 1000, 3)
-                self.log.handle(self._record(scope, status[0] if status else None, duration))
+                self._write(scope, status[0] if status else None, duration)
 
-    def _record(self, scope: Scope, status: int | None, duration: float) -> logging.LogRecord:
+    def _write(self, scope: Scope, status: int | None, duration: float) -> None:
+        writer = self._writer
+        if isinstance(writer, _Unresolved):  # once logging is configured: at the first line
+            writer = self._writer = direct_writer(self.log)
+        fields = _fields(scope, status, duration)
+        if writer is None:
+            self.log.handle(self._record(fields))
+            return
+        writer(time.time(), ACCESS_MESSAGE % _arguments(fields), fields)
+
+    def _record(self, fields: dict[str, Any], created: float | None = None) -> logging.LogRecord:
         """The access line's record, as ``log.info`` with these fields as ``extra`` would make it.
 
         Every request's record has the same logger, level, source, thread and process, so those
@@ -137,27 +253,36 @@ class AccessLog:
         if template is None:
             record = self.log.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, "", (), None)
             template = self._template = dict(vars(record))
-        fields = {
-            "request_id": request_id(scope["headers"]),
-            "method": scope["method"],
-            "path": scope["path"],
-            "status": status,
-            "duration_ms": duration,
-            "http_version": scope.get("http_version"),
-        }
         record = logging.LogRecord.__new__(logging.LogRecord)
         record.__dict__.update(template)
-        created = time.time()  # the three time fields as LogRecord.__init__ sets them
+        created = time.time() if created is None else created  # the time fields as __init__'s
         record.created = created
-        record.msecs = int((created - int(created)) * 1000) + 0.0
+        record.msecs = _msecs(created)
         record.relativeCreated = (created - _LOGGING_START) * 1000
-        record.msg = "%s %s %s %.1fms request_id=%s"
-        record.args = (
-            fields["method"],
-            fields["path"],
-            status if status is not None else "-",
-            duration,
-            fields["request_id"],
-        )
+        record.msg = ACCESS_MESSAGE
+        record.args = _arguments(fields)
         record.__dict__.update(fields)
         return record
+
+
+def _fields(scope: Scope, status: int | None, duration: float) -> dict[str, Any]:
+    """An access line's own fields (the JSON line's keys beside time, level, logger, message)."""
+    return {
+        "request_id": request_id(scope["headers"]),
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": duration,
+        "http_version": scope.get("http_version"),
+    }
+
+
+def _arguments(fields: dict[str, Any]) -> tuple[Any, ...]:
+    status = fields["status"]
+    return (
+        fields["method"],
+        fields["path"],
+        status if status is not None else "-",
+        fields["duration_ms"],
+        fields["request_id"],
+    )

@@ -1,13 +1,29 @@
-"""The access log's text lines are logging's own format, whatever it caches."""
+"""The access log's lines are logging's own, whatever it caches and whichever path writes them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import logging.config
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zitadel_mock.server.logs import ACCESS_LOGGER, AccessLog, TextFormatter
+from zitadel_mock.server.logs import (
+    ACCESS_LOGGER,
+    FORMATS,
+    TEXT_FORMAT,
+    AccessLog,
+    TextFormatter,
+    _fields,
+    direct_writer,
+    log_config,
+    request_id,
+)
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -31,7 +47,7 @@ def test_an_access_record_has_every_field_log_info_would_give_it() -> None:
     the one ``log.info(..., extra=fields)`` makes (time fields aside, which differ by when)."""
     access = AccessLog(lambda scope, receive, send: None)  # type: ignore[arg-type,return-value]
     scope = {"method": "POST", "path": "/p", "headers": [(b"x-request-id", b"r-1")]}
-    made = [access._record(scope, 200, 1.5) for _ in range(2)][-1]
+    made = [access._record(_fields(scope, 200, 1.5)) for _ in range(2)][-1]
     fields = {
         "request_id": "r-1",
         "method": "POST",
@@ -57,3 +73,76 @@ def test_an_access_record_has_every_field_log_info_would_give_it() -> None:
     assert abs(made.created - expected.created) < 5
     assert made.msecs == int((made.created - int(made.created)) * 1000)
     assert made.getMessage() == "POST /p 200 1.5ms request_id=r-1"
+
+
+LINE_FIELDS = st.fixed_dictionaries(
+    {
+        "request_id": st.text(min_size=1, max_size=64),
+        "method": st.sampled_from(["GET", "POST", "OPTIONS", "PATCH"]),
+        "path": st.text(max_size=80),
+        "status": st.none() | st.integers(100, 599),
+        "duration_ms": st.floats(0, 1e6, allow_nan=False),
+        "http_version": st.none() | st.sampled_from(["1.0", "1.1", "2"]),
+    }
+)
+
+
+@pytest.mark.parametrize("log_format", FORMATS)
+@given(fields=LINE_FIELDS, created=st.floats(0, 4e9))
+def test_the_direct_line_is_the_line_logging_writes(
+    log_format: str, fields: dict[str, Any], created: float
+) -> None:
+    """AccessLog writes its line itself where the set-up is log_config's: byte for byte the line
+    ``log.handle(record)`` writes through the configured handler."""
+    with configured(log_format) as (log, stream):
+        writer = direct_writer(log)
+        assert writer is not None
+        record = AccessLog(None)._record(fields, created)  # type: ignore[arg-type]
+        log.handle(record)
+        through_logging = stream.getvalue()
+        stream.seek(0)
+        stream.truncate()
+        writer(created, record.getMessage(), fields)
+        assert stream.getvalue() == through_logging
+
+
+def test_a_set_up_other_than_log_configs_gets_loggings_own_path() -> None:
+    with configured("text") as (log, _stream):
+        assert direct_writer(log) is not None
+        handler = logging.getLogger("zitadel_mock").handlers[0]
+        handler.addFilter(lambda record: True)
+        assert direct_writer(log) is None  # a filter: logging's path applies it
+        handler.filters.clear()
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        assert direct_writer(log) is None  # not our formatter
+        handler.setFormatter(TextFormatter("%(levelname)s %(message)s"))
+        assert direct_writer(log) is None  # our formatter, another format
+        handler.setFormatter(TextFormatter(TEXT_FORMAT))
+        log.addHandler(logging.NullHandler())
+        assert direct_writer(log) is None  # two handlers
+
+
+def test_a_random_request_id_is_16_hex_digits_and_new_each_time() -> None:
+    ids = [request_id([]) for _ in range(1200)]  # more than one pool of 4 KiB
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert request_id([(b"X-Request-Id", b"r-7")]) == "r-7"
+
+
+@contextlib.contextmanager
+def configured(log_format: str) -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """log_config's set-up, its handler writing to a string; logging as it was afterwards."""
+    names = ("zitadel_mock", ACCESS_LOGGER)
+    saved = {name: logging.getLogger(name).__dict__.copy() for name in names}
+    stream = io.StringIO()
+    config = log_config(log_format, "info")
+    config["handlers"]["main"]["stream"] = stream
+    config["loggers"] = {"zitadel_mock": config["loggers"]["zitadel_mock"]}
+    try:
+        logging.config.dictConfig(config)
+        yield logging.getLogger(ACCESS_LOGGER), stream
+    finally:
+        for name, state in saved.items():
+            logger = logging.getLogger(name)
+            logger.__dict__.clear()
+            logger.__dict__.update(state)
