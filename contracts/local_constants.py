@@ -22,22 +22,26 @@ pins this, ``tests/contracts/test_local_constants.py``, fails).
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis.internal.conjecture import providers
-from hypothesis.internal.constants_ast import Constants
-
-NO_CONSTANTS = Constants()
-
-
-def _no_local_constants() -> Constants:
-    return NO_CONSTANTS
 
 
 def ignore_local_constants() -> bool:
     """Empty Hypothesis' pool of local constants in this process; False if this Hypothesis has
-    no such pool where it used to be."""
+    no such pool (before 6.131 it had none) or not where it used to be."""
     if not callable(getattr(providers, "_get_local_constants", None)):
         return False
-    providers._get_local_constants = _no_local_constants
+    try:
+        from hypothesis.internal.constants_ast import Constants  # noqa: PLC0415 - 6.131 on
+    except ImportError:
+        return False
+    empty = Constants()
+
+    def no_local_constants() -> Any:
+        return empty
+
+    providers._get_local_constants = no_local_constants
     cache = getattr(providers, "CONSTANTS_CACHE", None)
     clear = getattr(getattr(cache, "cache", None), "clear", None)
     if callable(clear):
