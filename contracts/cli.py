@@ -1,24 +1,29 @@
 """``zitadel-mock verify [URL]``: the contract suite as one command, for CI and operators.
 
 It checks the options first (an unsafe or incomplete target is refused before pytest starts),
-then runs ``python -m pytest --pyargs zitadel_contract.suite`` in a fresh process, with the
-project's own pytest settings out of the way and tokens passed in the environment, never on a
-command line. The exit codes are the plugin's (:data:`zitadel_contract.preflight.EXIT_CODES`): 0 the
-contract holds, 1 broken promises, 2 usage error or safety refusal, 3 target unreachable, 4
-credentials or app wrong, 5 nothing ran. The plugin turns pytest's own usage errors in a contract
-run (a bad ``-k`` expression, say) into 2.
+then runs ``pytest --pyargs zitadel_contract.suite`` in this process (``pytest.main``, as
+``python -m pytest`` would, without a second interpreter's start), with the project's own
+pytest settings out of the way and tokens passed in the environment, never on a command line.
+The ``verify`` commands end their process as soon as that run is over (:func:`finish`). The
+exit codes are the plugin's (:data:`zitadel_contract.preflight.EXIT_CODES`): 0 the contract
+holds, 1 broken promises, 2 usage error or safety refusal, 3 target unreachable, 4 credentials
+or app wrong, 5 nothing ran. The plugin turns pytest's own usage errors in a contract run (a bad
+``-k`` expression, say) into 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import os
-import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from zitadel_contract import collector
 from zitadel_contract.exit_codes import EXIT_CODES, USAGE
 from zitadel_contract.settings import OPTIONS, SettingsError, resolve
 
@@ -88,25 +93,73 @@ def main(argv: Sequence[str] | None = None, prog: str = "zitadel-mock verify") -
     except SettingsError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return USAGE
-    env = dict(os.environ)
+    env: dict[str, str] = {}
     for option in OPTIONS:
         if option.name in SECRET_OPTIONS and getattr(args, option.name) is not None:
             env[option.env] = getattr(args, option.name)
-    command = [sys.executable, "-m", "pytest", *pytest_arguments(args)]
-    # Hypothesis keeps a cache of mined constants; it goes to a folder deleted after the run,
-    # not into the caller's working directory.
+    words = pytest_arguments(args)
+    # Hypothesis keeps its caches (its UTF-8 table, say) in a folder deleted after the run, not
+    # in the caller's working directory.
     with tempfile.TemporaryDirectory(prefix="zitadel-contract-") as scratch:
-        env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+        defaults = {"HYPOTHESIS_STORAGE_DIRECTORY": scratch}
         # grpcio's core logs every refused TLS handshake and GOAWAY at INFO on stderr; the
         # suite reports what matters itself.
-        env.setdefault("GRPC_VERBOSITY", "ERROR")
-        return subprocess.run(command, env=env, check=False).returncode
+        defaults["GRPC_VERBOSITY"] = "ERROR"
+        for name, value in defaults.items():
+            env.setdefault(name, os.environ.get(name, value))
+        with environment(env):
+            return run_pytest(words)
 
 
-def console() -> int:
+def run_pytest(words: list[str]) -> int:
+    """pytest's run of ``words`` in this process; its exit code."""
+    collector.pause()  # until the plugin has frozen what start-up built
+    try:
+        import pytest  # noqa: PLC0415 - not for --help or a refused command line
+
+        return int(pytest.main(words))
+    finally:
+        collector.resume()
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` (where the plugin reads tokens and Hypothesis its storage
+    directory), and the environment as it was afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def finish(code: int) -> NoReturn:
+    """End the process with ``code``: what it wrote is flushed and its exit handlers run, but
+    the interpreter does not take apart everything the run loaded (pytest, schemathesis,
+    Hypothesis, the specs: about 0.1 s) when the process ends anyway. For the commands only:
+    :func:`main` returns."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def verify_command(argv: Sequence[str] | None, prog: str) -> NoReturn:
+    """``zitadel-mock verify`` and ``zitadel-contract``: :func:`main`, then the process ends."""
+    code = main(argv, prog=prog)
+    finish(code)
+
+
+def console() -> NoReturn:
     """The ``zitadel-contract`` command: ``zitadel-mock verify`` without the mock's stack."""
-    return main(prog="zitadel-contract")
+    verify_command(None, prog="zitadel-contract")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    verify_command(None, prog="zitadel-mock verify")

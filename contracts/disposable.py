@@ -20,6 +20,7 @@ from zitadel_contract.preflight import CREDENTIALS, USAGE, Stop
 from zitadel_contract.provision import Target
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
+from zitadel_contract.transports.http_client import http_client
 from zitadel_contract.transports.token_endpoint import REDIRECT_URI
 
 PROJECTS_PATH: Final = "/management/v1/projects"
@@ -35,7 +36,7 @@ OIDC_APP: Final = {
 
 def _client(url: str, token: str, org_id: str, timeout: float) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}", "x-zitadel-orgid": org_id}
-    return httpx.Client(base_url=url, headers=headers, timeout=timeout, follow_redirects=False)
+    return http_client(url, timeout, headers=headers, follow_redirects=False)
 
 
 def _refused(what: str, response: httpx.Response, org_id: str) -> Stop:

@@ -1,12 +1,15 @@
 """A contract run in several processes, with one report: the workers stream, the coordinator
 replays (the split itself, and why it is safe: :mod:`zitadel_contract.workers`).
 
-A worker is forked once the preflight has passed, so it starts with everything the run has
-loaded and checked, and sends nothing the run would not have sent. It opens its own connection
-to the target, runs its share of the tests, and sends every report of them (already redacted, as
-every report of a contract run is) with what the run learnt meanwhile: cases sent, rotations
-seen, findings filed, and the fingerprints of the secrets it received (never a secret). Its own
-terminal output goes nowhere, and it writes no report file.
+A worker is forked once the suite is collected, before the target is started or checked: while
+the coordinator starts it (or names it) and runs the preflight, the worker loads the schema its
+tests need. It sends nothing until the coordinator hands it the target, which the coordinator
+does only once the preflight has passed (a run that stops there stops its workers, which have
+sent nothing). It then opens its own connection to the target, runs its share of the tests, and
+sends every report of them (already redacted, as every report of a contract run is) with what
+the run learnt meanwhile: cases sent, rotations seen, findings filed, and the fingerprints of the
+secrets it received (never a secret). Its own terminal output goes nowhere, and it writes no
+report file.
 
 The coordinator runs the other tests and, after each, replays the reports of the tests the
 workers have finished through pytest's own hooks, so that its terminal, progress line, JUnit XML,
@@ -38,11 +41,16 @@ from _pytest._code.code import ReprFileLocation
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract.session import Finding
+from zitadel_contract.provision import Target
+from zitadel_contract.session import Finding, Session
 from zitadel_contract.terminal import RedactedRepr, redact_report
-from zitadel_contract.transports.registry import Transport, open_transport
 from zitadel_contract.verdict import Run
 from zitadel_contract.workers import WORKER_TESTS, RotationLock, can_fork, default_workers
+
+# The transports over which the workers' tests run (the suite's schema cases: the others skip
+# them); a run over any other transport stays in one process. None of these loads grpcio, which
+# a fork would break (:func:`zitadel_contract.workers.can_fork`).
+SPLIT_TRANSPORTS: Final = frozenset({"rest", "connect"})
 
 
 def for_worker(item: pytest.Item) -> bool:
@@ -85,14 +93,28 @@ def run_tests(
 class Worker:
     """A worker's end of its pipe, and its test loop."""
 
-    def __init__(self, fd: int, run: Run, tests: set[str], inherited: Transport) -> None:
-        assert run.session is not None
+    def __init__(self, fd: int, control: int, run: Run, tests: set[str], lock_path: str) -> None:
         self.out = os.fdopen(fd, "w", encoding="utf-8")
+        self.control = control
         self.run = run
         self.tests = tests
-        self.inherited = inherited  # the coordinator's connection: never used, never closed
+        self.lock_path = lock_path
         self.findings_sent = len(run.recorder.findings)
-        self.secrets_sent = run.session.ledger.seen()
+        self.secrets_sent: frozenset[str] = frozenset()
+
+    def wait_for_target(self) -> Target:
+        """The target, once the coordinator's preflight has passed; if the run stopped there
+        instead, this process ends (it has sent nothing)."""
+        with os.fdopen(self.control, encoding="utf-8") as control:
+            line = control.readline()
+        if not line:
+            os._exit(0)
+        return Target(**json.loads(line))
+
+    def attach(self, session: Session) -> None:
+        """The worker's own session (its own connection), before its first test."""
+        session.rotation_lock = RotationLock(self.lock_path, "worker")
+        self.secrets_sent = session.ledger.seen()
 
     def send(self, config: pytest.Config, report: TestReport) -> None:
         run = self.run
@@ -118,8 +140,8 @@ class Worker:
         run_tests(session, [item for item in session.items if item.nodeid in self.tests])
 
     def finish(self) -> None:
-        """The last line; then the process ends at once: everything it inherited (the mock the
-        run started, the connections and files) is the coordinator's, and so is the report."""
+        """The last line; then the process ends at once: everything it inherited (the
+        connections and files) is the coordinator's, and so is the report."""
         self.out.write(json.dumps({"end": True}) + "\n")
         self.out.close()
         os._exit(0)
@@ -147,6 +169,7 @@ class Child:
     tests: set[str]
     cases: int  # its counts so far, as last reported (at first: the run's at the fork)
     rotations: int
+    control: int = -1  # the pipe the target goes down, until it has
     lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
     pending: list[dict[str, Any]] = field(default_factory=list)  # of a test not finished yet
     ended: bool = False
@@ -173,6 +196,20 @@ class Coordinator:
             threading.Thread(
                 target=_read, args=(fd, child.lines), name="zitadel-contract-worker", daemon=True
             ).start()
+
+    def start(self, session: Session) -> None:
+        """The preflight has passed: each worker gets the target and starts its tests."""
+        session.rotation_lock = RotationLock(self.lock_path, "coordinator")
+        line = json.dumps(asdict(session.target)) + "\n"
+        for child in self.children:
+            with os.fdopen(child.control, "w", encoding="utf-8") as control:
+                control.write(line)
+            child.control = -1
+
+    def _hang_up(self, child: Child) -> None:
+        if child.control >= 0:
+            os.close(child.control)  # a worker still waiting for the target ends
+            child.control = -1
 
     def run_tests(self, session: pytest.Session, run: Run) -> None:
         """Every test no worker runs, the workers' finished tests replayed after each; then the
@@ -253,6 +290,7 @@ class Coordinator:
     def close(self) -> None:
         """Workers still running (the run ended early) are stopped; the lock file goes."""
         for child in self.children:
+            self._hang_up(child)
             self._reap(child, stop=not child.ended)
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -283,17 +321,19 @@ def _report(config: pytest.Config, record: dict[str, Any]) -> TestReport:
 
 
 def fork_workers(session: pytest.Session, run: Run) -> Coordinator | Worker | None:
-    """Split the run, if its settings and this machine call for it (see workers): in the
-    coordinator, its end of the split; in a worker, the worker's; None: one process."""
-    settings, current = run.settings, run.session
+    """Split the run, if its settings and this machine call for it (see workers), before its
+    target is started or checked: in the coordinator, its end of the split (which then starts
+    the target, runs the preflight and calls :meth:`Coordinator.start`); in a worker, the
+    worker's (which waits for the target: :meth:`Worker.wait_for_target`); None: one process."""
+    settings = run.settings
     assert settings is not None
-    assert current is not None
     count = settings.workers or default_workers()
     remote = [i for i in session.items if i.nodeid in run.suite and for_worker(i)]
-    if count < 2 or not remote or session.config.option.collectonly or not can_fork():
+    if count < 2 or not remote or session.config.option.collectonly:
+        return None
+    if settings.transport not in SPLIT_TRANSPORTS or not can_fork():
         return None
     shares = [remote[index :: count - 1] for index in range(min(count - 1, len(remote)))]
-    _load_schema_once(run)
     folder = tempfile.mkdtemp(prefix="zitadel-contract-")
     lock_path = os.path.join(folder, "rotation.lock")
     os.close(os.open(lock_path, os.O_CREAT | os.O_WRONLY))
@@ -302,39 +342,40 @@ def fork_workers(session: pytest.Session, run: Run) -> Coordinator | Worker | No
     fds: list[int] = []
     for share in shares:
         tests = {item.nodeid for item in share}
-        read, write = os.pipe()
+        read, write = os.pipe()  # the worker's reports, up
+        control_read, control_write = os.pipe()  # the target, down
         pid = os.fork()
         if pid == 0:
-            for fd in (*fds, read):
+            for fd in (*fds, *(c.control for c in coordinator.children), read, control_write):
                 os.close(fd)
-            return _become_worker(session, run, write, tests, lock_path)
+            return _become_worker(
+                session, run, write, control_read, tests=tests, lock_path=lock_path
+            )
         os.close(write)
+        os.close(control_read)
         fds.append(read)
         coordinator.children.append(
-            Child(pid, tests, cases=run.recorder.cases, rotations=current.ledger.rotations)
+            Child(pid, tests, cases=run.recorder.cases, rotations=0, control=control_write)
         )
-    current.rotation_lock = RotationLock(lock_path, "coordinator")
     coordinator.start_reading(fds)
     return coordinator
 
 
-def _load_schema_once(run: Run) -> None:
-    """What every process would load at its first schema case (the document, as schemathesis
-    reads it; the rate limiter its transport imports on its first request), loaded once,
-    before the fork, instead of once in each process."""
-    assert run.settings is not None
-    assert run.session is not None
+def _load_schema(api: str, url: str | None) -> None:
+    """What a worker loads at its first schema case (the document, as schemathesis reads it; the
+    rate limiter its transport imports on its first request), loaded while the coordinator
+    starts the target and runs the preflight."""
     from schemathesis.core.rate_limit import ratelimit  # noqa: PLC0415 - schema cases only
 
     from zitadel_contract import schema  # noqa: PLC0415 - collected with the suite by now
 
-    schema.operation(run.settings.api)
-    with ratelimit(None, run.session.target.url):
+    schema.operation(api)
+    with ratelimit(None, url):
         pass
 
 
 def _become_worker(
-    session: pytest.Session, run: Run, fd: int, tests: set[str], lock_path: str
+    session: pytest.Session, run: Run, fd: int, control: int, *, tests: set[str], lock_path: str
 ) -> Worker:
     config = session.config
     _silence(config)
@@ -342,13 +383,10 @@ def _become_worker(
     if xml is not None:  # the coordinator writes the run's one JUnit report
         config.pluginmanager.unregister(xml)
         del config.stash[xml_key]
-    current, settings = run.session, run.settings
-    assert current is not None
+    settings = run.settings
     assert settings is not None
-    inherited = current.transport
-    current.transport = open_transport(settings.transport, current.target, settings.timeout)
-    current.rotation_lock = RotationLock(lock_path, "worker")
-    worker = Worker(fd, run, tests, inherited)
+    _load_schema(settings.api, settings.url)
+    worker = Worker(fd, control, run, tests, lock_path)
     config.pluginmanager.register(WorkerStream(config, run, worker), "zitadel-contract-worker")
     return worker
 

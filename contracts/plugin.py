@@ -32,7 +32,15 @@ import requests
 from _pytest.junitxml import xml_key
 from _pytest.reports import TestReport
 
-from zitadel_contract import disposable, fanout, preflight, report, unicode_table
+from zitadel_contract import (
+    collector,
+    disposable,
+    fanout,
+    local_constants,
+    preflight,
+    report,
+    unicode_table,
+)
 from zitadel_contract.preflight import Stop
 from zitadel_contract.provision import (
     APP,
@@ -47,6 +55,7 @@ from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.session import Session, format_findings
 from zitadel_contract.settings import OPTIONS, Settings, SettingsError, resolve
 from zitadel_contract.terminal import progress, redact_report, say
+from zitadel_contract.transports.http_client import http_client
 from zitadel_contract.transports.registry import TRANSPORTS, open_transport
 from zitadel_contract.verdict import NOT_RUN, Run, summary, verdict_of, write_json
 
@@ -152,6 +161,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run.settings = settings
     # Spares Hypothesis its scan of every code point (about 1.4 s) in a fresh storage directory.
     unicode_table.seed_utf8_table()
+    # One seed, the same cases, whatever local modules this process has imported.
+    local_constants.ignore_local_constants()
     REDACTOR.add(settings.token, "token")
     REDACTOR.add(settings.no_permission_token, "no-permission-token")
     if settings.no_rotate:
@@ -185,6 +196,34 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     run.order = {item.nodeid: index for index, item in enumerate(session.items)}
     settings = run.settings
     config = session.config
+    # A split run (zitadel_contract.workers) forks its workers here, each with its share of the
+    # tests: they load what their tests need while this process starts the target and runs the
+    # preflight, and send nothing before it has passed.
+    split = fanout.fork_workers(session, run)
+    if isinstance(split, fanout.Worker):
+        target = split.wait_for_target()
+        transport = open_transport(settings.transport, target, settings.timeout)
+        run.session = Session(settings, target, transport, run.recorder)
+        split.attach(run.session)
+        config.stash[SPLIT_KEY] = split
+    elif not _start_and_check(session, run, settings, split):
+        return
+    # What is loaded by now (pytest, schemathesis, hypothesis, the specs) lives as long as the
+    # process: frozen, it is left out of the collector's full passes, which the run's many
+    # short-lived objects set off (about 0.3 s of a run against a local mock). What is frozen is
+    # never collected; the run's own objects are collected as before.
+    gc.freeze()
+    collector.resume()  # paused by verify for start-up (zitadel_contract.collector)
+    run.started = time.monotonic()  # cases/s counts from the first test on
+    run.recorder.on_case = lambda: progress(config, run, force=False)
+
+
+def _start_and_check(
+    session: pytest.Session, run: Run, settings: Settings, split: fanout.Coordinator | None
+) -> bool:
+    """The run's target, started or named, and its preflight; then its workers start. False:
+    the run stops here, and its workers (which have sent nothing) with it."""
+    config = session.config
     if settings.url is None:
         what = f"app {APP} (project {PROJECT}) on a mock the suite starts itself"
     elif settings.disposable_app:
@@ -203,7 +242,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         target = replace(_target(run, settings), api=settings.api)
         transport = open_transport(settings.transport, target, settings.timeout)
-        http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        http = http_client(target.url, settings.timeout)
         try:
             outcome = preflight.run(
                 target, transport, http, settings.timeout, rotate=not settings.no_rotate
@@ -214,32 +253,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         finally:
             http.close()
     except Stop as stop:
+        if split is not None:
+            split.close()
         run.stop = _redacted(stop)
         session.items[:] = []
         run.close()
-        return
+        return False
     run.notes = outcome.notes
     for note in outcome.notes:
         say(config, f"zitadel contract: preflight: {note}")
     run.session = Session(settings, target, transport, run.recorder)
-    # A split run (zitadel_contract.workers) forks its workers here, each with its share of the
-    # tests and everything loaded and checked so far.
-    split = fanout.fork_workers(session, run)
     if split is not None:
+        split.start(run.session)
         config.stash[SPLIT_KEY] = split
-    if isinstance(split, fanout.Coordinator):
         say(
             config,
             f"zitadel contract: {len(split.children) + 1} processes, one report: the generated "
             "schema cases run beside the rest (--workers 1: one process)",
         )
-    # What is loaded by now (pytest, schemathesis, hypothesis, the specs) lives as long as the
-    # process: frozen, it is left out of the collector's full passes, which the run's many
-    # short-lived objects set off (about 0.3 s of a run against a local mock). What is frozen is
-    # never collected; the run's own objects are collected as before.
-    gc.freeze()
-    run.started = time.monotonic()  # cases/s counts from the first test on
-    run.recorder.on_case = lambda: progress(config, run, force=False)
+    return True
 
 
 def _redacted(stop: Stop) -> Stop:

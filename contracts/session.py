@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
-import httpx
 import requests
 from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
@@ -26,6 +25,7 @@ from zitadel_contract.provision import Target
 from zitadel_contract.redaction import REDACTOR
 from zitadel_contract.settings import Settings
 from zitadel_contract.transports import token_endpoint
+from zitadel_contract.transports.http_client import http_client
 from zitadel_contract.transports.registry import Transport
 from zitadel_contract.workers import Role, RotationLock
 
@@ -137,7 +137,7 @@ class Session:
         self.ledger = Ledger(
             Shape(settings.secret_length, settings.secret_alphabet, settings.clock_skew)
         )
-        self.http = httpx.Client(base_url=target.url, timeout=settings.timeout)
+        self.http = http_client(target.url, settings.timeout)
         # schemathesis sends its cases with requests: one pool for the run, not one per case.
         self.schema_http = requests.Session()
         environment_once(self.schema_http, target.url)

@@ -1,8 +1,10 @@
 """How many processes a contract run uses, and the lock between them.
 
-A run with more than one process is still one pytest run with one report. Once its preflight
-has passed, the run's process (the *coordinator*) forks its *workers*: each inherits everything
-loaded and checked so far, opens its own connection to the target and runs its share of the
+A run with more than one process is still one pytest run with one report. Once the suite is
+collected, the run's process (the *coordinator*) forks its *workers*: each inherits everything
+loaded so far, loads the schema while the coordinator starts the target and runs the preflight,
+waits for the coordinator to hand it the target once that has passed (it sends nothing before),
+opens its own connection to the target and runs its share of the
 Hypothesis-generated schema cases (:data:`WORKER_TESTS`, the most CPU-hungry part of the suite:
 drawing requests from the schema), while the coordinator runs everything else. A worker sends
 its tests' reports and findings back through a pipe, and the coordinator replays them as if it

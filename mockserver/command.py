@@ -18,9 +18,9 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["verify"]:
-        from zitadel_contract.cli import main as verify  # noqa: PLC0415
+        from zitadel_contract.cli import verify_command  # noqa: PLC0415
 
-        return verify(args[1:], prog="zitadel-mock verify")
+        verify_command(args[1:], prog="zitadel-mock verify")
     if args[:1] != ["serve"]:
         return run_mock(args)
     gc.disable()

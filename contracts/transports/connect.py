@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final
 
-import httpx
 from google.protobuf.message import DecodeError
 
 from zitadel_contract.checks import ZITADEL_ID_IN_MESSAGE
 from zitadel_contract.model import ERROR_DETAIL_TYPE, Call, Reply, Rotation, Violation
 from zitadel_contract.provision import Target
+from zitadel_contract.transports.http_client import http_client
 from zitadel_contract.transports.rest import (
     authorization_of,
     curl_headers,
@@ -190,7 +190,7 @@ class ConnectTransport:
     def __init__(self, target: Target, timeout: float) -> None:
         self.target = target
         self.api: Api = api_of(target.api)
-        self.client = httpx.Client(base_url=target.url, timeout=timeout, follow_redirects=False)
+        self.client = http_client(target.url, timeout, follow_redirects=False)
         self.requests = 0
 
     def _parts(self, call: Call) -> tuple[str, list[tuple[str, str]], bytes]:

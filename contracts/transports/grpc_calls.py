@@ -17,12 +17,12 @@ from typing import cast
 from urllib.parse import urlsplit
 
 import grpc
-import httpx
 
 from zitadel_contract.model import Call, NotApplicableError, Reply
 from zitadel_contract.provision import Target
 from zitadel_contract.transports.grpc_reply import status_reply, success_reply
 from zitadel_contract.transports.grpc_web_reply import read_grpc_web
+from zitadel_contract.transports.http_client import http_client
 from zitadel_contract.transports.rest import authorization_of, curl_headers
 from zitadel_contract.transports.shell import PRINTABLE as _PRINTABLE
 from zitadel_contract.transports.shell import printf_words
@@ -120,7 +120,7 @@ class GrpcWebTransport:
     def __init__(self, target: Target, timeout: float) -> None:
         self.target = target
         self.api = api_of(target.api)
-        self.client = httpx.Client(base_url=target.url, timeout=timeout, follow_redirects=False)
+        self.client = http_client(target.url, timeout, follow_redirects=False)
         self.requests = 0
 
     def _parts(self, call: Call) -> tuple[Pairs, bytes]:

@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import quote
 
-import httpx
-
 from zitadel_contract.checks import (
     HTTP_STATUS_OF_CODE,
     ZITADEL_ID_IN_MESSAGE,
@@ -34,6 +32,7 @@ from zitadel_contract.model import (
     Violation,
 )
 from zitadel_contract.provision import Target
+from zitadel_contract.transports.http_client import http_client
 
 TOKEN_VARIABLE: Final = "ZITADEL_CONTRACT_TOKEN"
 NO_PERMISSION_VARIABLE: Final = "ZITADEL_CONTRACT_NO_PERMISSION_TOKEN"
@@ -219,7 +218,7 @@ class RestTransport:
 
     def __init__(self, target: Target, timeout: float) -> None:
         self.target = target
-        self.client = httpx.Client(base_url=target.url, timeout=timeout, follow_redirects=False)
+        self.client = http_client(target.url, timeout, follow_redirects=False)
         self.requests = 0
 
     def _parts(self, call: Call) -> tuple[str, dict[str, str], bytes]:

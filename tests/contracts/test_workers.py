@@ -8,6 +8,7 @@ worker's failures (and the coordinator's) into the one report.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.support import broken_servers as broken
 from zitadel_contract.workers import RotationLock, parse_workers
@@ -85,6 +87,44 @@ def test_the_split_report_carries_failures_of_both_processes(
     counts = report(folder)["counts"]
     assert counts["failed"] == len(failed)
     assert counts["cases"] == report(both["1"][2])["counts"]["cases"] > 0
+
+
+class SlowRequests:
+    """Not a defect: remembers the method and path of every HTTP request the server gets, and
+    answers each a fifth of a second late (a preflight that takes longer than a worker's start)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.seen.append((scope["method"], scope["path"]))
+            await asyncio.sleep(0.2)
+        await self.app(scope, receive, send)
+
+
+def test_a_run_its_preflight_stops_sends_no_more_in_two_processes_than_in_one() -> None:
+    """The worker is forked before the preflight: it must wait for it, and end with it."""
+    servers: list[SlowRequests] = []
+
+    def wrap(app: ASGIApp, _token: str, _viewer: str) -> ASGIApp:
+        servers.append(SlowRequests(app))
+        return servers[-1]
+
+    sent, codes = {}, {}
+    with broken.serve(wrap) as deployment:
+        for workers in ("1", "2"):
+            before = len(servers[0].seen)
+            result = deployment.verify(
+                *("--client-id", "not-the-apps-client@portal", "--workers", workers),
+                *("--examples", "4", "--seed", "20261127"),
+            )
+            codes[workers] = result.returncode
+            sent[workers] = servers[0].seen[before:]
+    assert codes == {"1": 4, "2": 4}  # credentials or app wrong: the preflight's stop
+    assert sent["1"]  # the preflight's own requests
+    assert sent["2"] == sent["1"]
 
 
 def test_the_rotation_lock_keeps_a_shared_holder_out_while_it_is_held_exclusively(
