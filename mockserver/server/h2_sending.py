@@ -20,7 +20,6 @@ from typing import Any
 
 import h2.config
 import h2.connection
-from h2.connection import ConnectionInputs
 from h2.errors import ErrorCodes
 from h2.events import Event
 from h2.exceptions import (
@@ -30,11 +29,13 @@ from h2.exceptions import (
     StreamClosedError,
     StreamIDTooLowError,
 )
-from h2.stream import StreamInputs
 from hpack.struct import HeaderWeaklyTyped
 from hyperframe.frame import Frame, RstStreamFrame
 
+from zitadel_mock.server import h2_steps as steps
 from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
+from zitadel_mock.server.h2_receiving import ReceivingConnection
+from zitadel_mock.server.h2_steps import advance, advance_connection
 
 DATA = 0x0
 HEADERS = 0x1
@@ -51,7 +52,7 @@ def frame_head(length: int, kind: int, flags: int, stream_id: int) -> bytes:
     )
 
 
-class ServerConnection(h2.connection.H2Connection):
+class ServerConnection(ReceivingConnection):
     """An h2 server connection whose answers' HEADERS and DATA frames are written directly,
     with HPACK coders that remember repeated blocks (:mod:`~zitadel_mock.server.h2_hpack`)."""
 
@@ -134,8 +135,8 @@ class ServerConnection(h2.connection.H2Connection):
         self._send_block(stream, headers, end_stream)
 
     def _send_block(self, stream: Any, headers: list[tuple[bytes, bytes]], end: bool) -> None:
-        self.state_machine.process_input(ConnectionInputs.SEND_HEADERS)
-        stream.state_machine.process_input(StreamInputs.SEND_HEADERS)
+        advance_connection(self.state_machine, steps.CONNECTION_SEND_HEADERS)
+        advance(stream.state_machine, steps.SEND_HEADERS)
         block = self.encoder.encode_plain(headers)
         if len(block) > (stream.max_outbound_frame_size or 0):
             # CONTINUATION frames: too rare to write twice. The block is coded already (the
@@ -144,7 +145,7 @@ class ServerConnection(h2.connection.H2Connection):
             return
         flags = END_HEADERS
         if end:
-            stream.state_machine.process_input(StreamInputs.SEND_END_STREAM)
+            advance(stream.state_machine, steps.SEND_END_STREAM)
             flags |= END_STREAM
         if stream.state_machine.trailers_sent and not end:
             raise ProtocolError("Trailers must have END_STREAM set.")
@@ -162,7 +163,7 @@ class ServerConnection(h2.connection.H2Connection):
                 flags |= END_STREAM
             out += frame_head(len(part), kind, flags, stream.stream_id) + part
         if end_stream:
-            stream.state_machine.process_input(StreamInputs.SEND_END_STREAM)
+            advance(stream.state_machine, steps.SEND_END_STREAM)
         if stream.state_machine.trailers_sent and not end_stream:
             raise ProtocolError("Trailers must have END_STREAM set.")
         stream.request_method = None
@@ -187,11 +188,11 @@ class ServerConnection(h2.connection.H2Connection):
             raise FrameTooLargeError(
                 f"Cannot send frame size {size}, max frame size is {self.max_outbound_frame_size}"
             )
-        self.state_machine.process_input(ConnectionInputs.SEND_DATA)
-        stream.state_machine.process_input(StreamInputs.SEND_DATA)
+        advance_connection(self.state_machine, steps.CONNECTION_SEND_DATA)
+        advance(stream.state_machine, steps.SEND_DATA)
         flags = 0
         if end_stream:
-            stream.state_machine.process_input(StreamInputs.SEND_END_STREAM)
+            advance(stream.state_machine, steps.SEND_END_STREAM)
             flags = END_STREAM
         stream.outbound_flow_control_window -= size
         self.outbound_flow_control_window -= size

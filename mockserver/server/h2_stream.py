@@ -83,6 +83,8 @@ class H2Stream:
 
     def unread_flow(self) -> int:
         """Flow-control credit of DATA received but never read; the caller returns it."""
+        if not self.chunks:
+            return 0
         total = sum(flow for _, flow in self.chunks)
         self.chunks.clear()
         return total
