@@ -59,6 +59,23 @@ def malformed_field(name: bytes, value: bytes) -> bool:
     )
 
 
+def h2_config() -> h2.config.H2Configuration:
+    """h2's configuration of a connection of ours.
+
+    h2's own header validation turns any malformed header (even a value with white space at an
+    end, which grpcio sends as given) into a connection error that ends every stream. Go's
+    HTTP/2 server, under grpc-go and ZITADEL, is lenient with values and refuses a malformed
+    request with a reset of that stream alone: :meth:`H2Protocol.scope` does that here.
+    """
+    return h2.config.H2Configuration(
+        client_side=False,
+        header_encoding=None,
+        validate_inbound_headers=False,
+        validate_outbound_headers=False,  # only headers we make go out
+        normalize_outbound_headers=False,
+    )
+
+
 class H2Protocol(asyncio.Protocol):
     """An HTTP/2 server connection (RFC 9113) over the h2 state machine, serving an ASGI app."""
 
@@ -80,19 +97,7 @@ class H2Protocol(asyncio.Protocol):
         self.limits = limits = self.port.limits
         self.slot: Slot | None = None  # handed over by the sniffing protocol
         self.log_access = config.access_log and access_log.hasHandlers()
-        # h2's own header validation turns any malformed header (even a value with white space
-        # at an end, which grpcio sends as given) into a connection error that ends every stream.
-        # Go's HTTP/2 server, under grpc-go and ZITADEL, is lenient with values and refuses a
-        # malformed request with a reset of that stream alone: :meth:`scope` does that here.
-        self.conn = ServerConnection(
-            h2.config.H2Configuration(
-                client_side=False,
-                header_encoding=None,
-                validate_inbound_headers=False,
-                validate_outbound_headers=False,  # only headers we make go out
-                normalize_outbound_headers=False,
-            )
-        )
+        self.conn = ServerConnection(h2_config())
         self.conn.local_settings = h2.settings.Settings(
             client=False,
             initial_values={

@@ -27,6 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import fuzz_examples
+from zitadel_mock.server.h2_protocol import h2_config
 from zitadel_mock.server.h2_sending import ServerConnection
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -71,16 +72,6 @@ def settings_frame(*pairs: tuple[int, int]) -> bytes:
 CLIENT_START = PREFACE + settings_frame() + frame(SETTINGS, ACK, 0)
 
 
-def config() -> h2.config.H2Configuration:
-    return h2.config.H2Configuration(
-        client_side=False,
-        header_encoding=None,
-        validate_inbound_headers=False,
-        validate_outbound_headers=False,
-        normalize_outbound_headers=False,
-    )
-
-
 PROFILES = ("served", "tight", "narrow")
 
 
@@ -89,7 +80,7 @@ def connection(kind: type[h2.connection.H2Connection], profile: str) -> Any:
     windows of 40 bytes and 2 concurrent streams; "narrow": the connection's window left at
     65,535 bytes. (The last two so that short inputs reach the limits.)"""
     tight = profile == "tight"
-    conn = kind(config())
+    conn = kind(h2_config())
     codes = h2.settings.SettingCodes
     conn.local_settings = h2.settings.Settings(
         client=False,

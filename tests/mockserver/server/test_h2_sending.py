@@ -18,6 +18,7 @@ import pytest
 from h2.errors import ErrorCodes
 from hyperframe.frame import DataFrame, Frame, HeadersFrame
 
+from zitadel_mock.server.h2_protocol import h2_config
 from zitadel_mock.server.h2_sending import ServerConnection
 
 REQUEST = [
@@ -32,16 +33,6 @@ TRAILERS = [(b"grpc-status", b"0")]
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
 
-def config() -> h2.config.H2Configuration:
-    return h2.config.H2Configuration(
-        client_side=False,
-        header_encoding=None,
-        validate_inbound_headers=False,
-        validate_outbound_headers=False,
-        normalize_outbound_headers=False,
-    )
-
-
 def client_bytes(streams: int = 1, *, reset: bool = False) -> bytes:
     client = h2.connection.H2Connection()
     client.initiate_connection()
@@ -54,7 +45,7 @@ def client_bytes(streams: int = 1, *, reset: bool = False) -> bytes:
 
 
 def both(data: bytes) -> tuple[h2.connection.H2Connection, ServerConnection]:
-    pair = (h2.connection.H2Connection(config()), ServerConnection(config()))
+    pair = (h2.connection.H2Connection(h2_config()), ServerConnection(h2_config()))
     for conn in pair:
         conn.initiate_connection()
         conn.receive_data(data)
@@ -178,7 +169,7 @@ def request_frames(stream_id: int, *, end: bool = True) -> bytes:
 def received_alike(*steps: bytes | Callable[[Any], None]) -> None:
     """Feed both connections the same bytes and calls; the same events, output and errors."""
     outcomes = []
-    for conn in (h2.connection.H2Connection(config()), ServerConnection(config())):
+    for conn in (h2.connection.H2Connection(h2_config()), ServerConnection(h2_config())):
         conn.initiate_connection()
         seen: list[Any] = []
         try:
