@@ -64,6 +64,10 @@ class ServerConnection(ReceivingConnection):
         self.encoder = RememberingEncoder()
         self.decoder = RememberingDecoder(self.decoder.max_header_list_size)
 
+    def has_output(self) -> bool:
+        """Whether frames are queued that :meth:`data_to_send` would hand over."""
+        return bool(self._data_to_send)
+
     def _receive_frame(self, frame: Frame) -> list[Event]:
         """h2's handling of one received frame, without the text of the frame h2 makes first
         for a trace log that goes nowhere (``repr`` of every frame: about 7% of the HTTP/2
