@@ -7,6 +7,7 @@ the status and the duration: never a header, a query value or a body, so never a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -100,7 +101,8 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
         if log_format == "json"
         else {"()": f"{__name__}.TextFormatter", "fmt": TEXT_FORMAT}
     )
-    handler = {"class": "logging.StreamHandler", "formatter": "main", "stream": "ext://sys.stderr"}
+    handler = {"class": f"{__name__}.TurnStreamHandler", "formatter": "main"}
+    handler["stream"] = "ext://sys.stderr"
     loggers = {
         name: {"handlers": ["main"], "level": level.upper(), "propagate": False}
         for name in ("uvicorn", "uvicorn.error", "zitadel_mock", "zitadel_contract")
@@ -113,6 +115,60 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
         "handlers": {"main": handler},
         "loggers": loggers,
     }
+
+
+class TurnStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """logging's StreamHandler, which also takes access lines (:func:`direct_writer`) that it
+    holds until the event loop's turn ends and then writes in one go: one write and flush per
+    turn of the loop instead of one per request. A record of any other logger, and a flush
+    (logging's at exit too), writes what is held first: the stream's lines keep the order in
+    which they were made."""
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._held: list[str] = []
+
+    def hold(self, line: str) -> None:
+        """Write ``line`` (whole, its terminator included) at the end of this turn of the running
+        event loop; at once where none runs in this thread."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self.acquire()
+        try:
+            if not self._held and loop is not None:
+                loop.call_soon(self.flush)
+            self._held.append(line)
+            if loop is None:
+                self._write_held()
+        finally:
+            self.release()
+
+    def _write_held(self) -> None:
+        """Write the held lines (the handler's lock held)."""
+        held = self._held
+        if not held:
+            return
+        self._held = []
+        try:
+            self.stream.write(held[0] if len(held) == 1 else "".join(held))
+            self.stream.flush()
+        except Exception:
+            attributes = {"name": ACCESS_LOGGER, "levelno": logging.INFO, "levelname": "INFO"}
+            self.handleError(logging.makeLogRecord({**attributes, "msg": held[0]}))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._write_held()  # Handler.handle holds the lock
+        super().emit(record)
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write_held()
+        finally:
+            self.release()
+        super().flush()
 
 
 class _RandomIds:
@@ -161,10 +217,11 @@ LineWriter = Callable[[float, str, dict[str, Any]], None]
 
 def direct_writer(log: logging.Logger) -> LineWriter | None:
     """A way to write ``log``'s access lines without a LogRecord, where its set-up is the one
-    :func:`log_config` makes (no filter, one ``StreamHandler`` reached, one of our formatters):
-    the same bytes as ``log.handle(record)`` would write, at a fraction of the cost. ``None``
-    for any other set-up, which gets logging's own path. A stream that fails is reported by
-    the handler's ``handleError``, as logging reports it."""
+    :func:`log_config` makes (no filter, one :class:`TurnStreamHandler` reached, one of our
+    formatters): the same bytes as ``log.handle(record)`` would write, at a fraction of the
+    cost, held by the handler to the end of the loop's turn. ``None`` for any other set-up,
+    which gets logging's own path. A stream that fails is reported by the handler's
+    ``handleError``, as logging reports it."""
     handlers: list[logging.Handler] = []
     current: logging.Logger | None = log
     while current is not None:  # the handlers Logger.callHandlers reaches
@@ -177,29 +234,19 @@ def direct_writer(log: logging.Logger) -> LineWriter | None:
     handler = handlers[0]
     formatter = handler.formatter
     if (
-        type(handler) is not logging.StreamHandler
+        type(handler) is not TurnStreamHandler
         or handler.filters
         or handler.level > logging.INFO
         or not isinstance(formatter, TextFormatter | JsonFormatter)
         or not formatter.writes_access_lines()
     ):
         return None
-    stream_handler: logging.StreamHandler[Any] = handler
     line_of = formatter.access_line
-    terminator = stream_handler.terminator
+    terminator = handler.terminator
+    hold = handler.hold
 
     def write(created: float, message: str, fields: dict[str, Any]) -> None:
-        line = line_of(created, message, fields) + terminator
-        stream_handler.acquire()  # as Handler.handle: lines from other threads stay whole
-        try:
-            stream = stream_handler.stream
-            stream.write(line)
-            stream.flush()
-        except Exception:
-            attributes = {"name": ACCESS_LOGGER, "levelno": logging.INFO, "levelname": "INFO"}
-            stream_handler.handleError(logging.makeLogRecord({**attributes, "msg": message}))
-        finally:
-            stream_handler.release()
+        hold(line_of(created, message, fields) + terminator)
 
     return write
 

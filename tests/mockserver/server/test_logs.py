@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -19,6 +20,7 @@ from zitadel_mock.server.logs import (
     TEXT_FORMAT,
     AccessLog,
     TextFormatter,
+    TurnStreamHandler,
     _fields,
     direct_writer,
     log_config,
@@ -120,6 +122,83 @@ def test_a_set_up_other_than_log_configs_gets_loggings_own_path() -> None:
         handler.setFormatter(TextFormatter(TEXT_FORMAT))
         log.addHandler(logging.NullHandler())
         assert direct_writer(log) is None  # two handlers
+
+
+class CountingStream(io.StringIO):
+    """A stream that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def access_fields(n: int) -> dict[str, Any]:
+    return {
+        "request_id": f"r-{n}",
+        "method": "POST",
+        "path": "/p",
+        "status": 200,
+        "duration_ms": 1.0,
+        "http_version": "1.1",
+    }
+
+
+def test_access_lines_of_one_turn_leave_in_one_write_at_its_end() -> None:
+    with configured("text") as (log, _stream):
+        stream = CountingStream()
+        handler = logging.getLogger("zitadel_mock").handlers[0]
+        assert isinstance(handler, TurnStreamHandler)
+        handler.setStream(stream)
+        writer = direct_writer(log)
+        assert writer is not None
+
+        async def turns() -> tuple[str, str]:
+            for n in range(3):
+                writer(1e9, f"line {n}", access_fields(n))
+            during = stream.getvalue()
+            await asyncio.sleep(0)
+            return during, stream.getvalue()
+
+        during, after = asyncio.run(turns())
+    assert during == ""  # held while the turn runs
+    assert [line.split(": ")[1] for line in after.splitlines()] == ["line 0", "line 1", "line 2"]
+    assert stream.writes == 1
+
+
+def test_another_record_and_a_flush_write_the_held_lines_first() -> None:
+    with configured("text") as (log, stream):
+        writer = direct_writer(log)
+        assert writer is not None
+
+        async def turn() -> str:
+            writer(1e9, "access 1", access_fields(1))
+            logging.getLogger("zitadel_mock.test").warning("a warning")
+            writer(1e9, "access 2", access_fields(2))
+            logging.getLogger("zitadel_mock").handlers[0].flush()  # as logging.shutdown does
+            return stream.getvalue()
+
+        written = asyncio.run(turn())
+    assert [line.split(": ")[1] for line in written.splitlines()] == [
+        "access 1",
+        "a warning",
+        "access 2",
+    ]
+
+
+def test_a_failing_stream_is_reported_as_logging_reports_it() -> None:
+    reported: list[logging.LogRecord] = []
+    with configured("text") as (log, stream):
+        handler = logging.getLogger("zitadel_mock").handlers[0]
+        handler.handleError = reported.append  # type: ignore[method-assign,assignment]
+        writer = direct_writer(log)
+        assert writer is not None
+        stream.close()  # writing to it raises ValueError
+        writer(1e9, "lost", access_fields(1))
+    assert [record.name for record in reported] == [ACCESS_LOGGER]
 
 
 def test_a_random_request_id_is_16_hex_digits_and_new_each_time() -> None:
