@@ -4,7 +4,8 @@ httptools sets no limit of its own on the request line or the headers, and uvico
 header of a request. Here the request line past ``max_request_line`` is answered 414, the headers
 past ``max_header_bytes`` or ``max_header_count`` 431 (as Go's net/http under ZITADEL answers
 past its MaxHeaderBytes), and a head begun but not finished within ``header_timeout`` closes the
-connection. Idle keep-alive connections close after ``keep_alive_timeout`` (uvicorn's timer).
+connection. Idle keep-alive connections close after ``keep_alive_timeout``: one timer of the
+event loop per spell of idleness that it may end, where uvicorn arms one after every response.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class Http1Protocol(HttpToolsProtocol):
         self.refused = False
         self.discard_left = LINGER_BYTES
         self.stopping = asyncio.Event()
+        self.idle_since: float | None = None  # the loop's time of the last response, if idle
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(TurnWrites(transport, self.loop))  # type: ignore[arg-type]
@@ -131,6 +133,9 @@ class Http1Protocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
         if self.slot is not None:
             self.slot.release()
             self.slot = None
@@ -172,6 +177,42 @@ class Http1Protocol(HttpToolsProtocol):
                 self.head_timer = self.loop.call_later(
                     self.limits.header_timeout, self._head_timed_out
                 )
+
+    # -- keep-alive ---------------------------------------------------------------------------
+    # uvicorn cancels its keep-alive timer when data arrives and arms a new one after each
+    # response: a timer made and dropped per request (about 1.4 µs of uvloop's). Here data only
+    # marks the connection busy; a timer that comes due finds it busy and lapses (the next
+    # response arms another), or idle for less than the timeout and waits the rest, or idle for
+    # the whole timeout and closes it, as uvicorn's would have.
+
+    def _unset_keepalive_if_required(self) -> None:
+        self.idle_since = None
+
+    def on_response_complete(self) -> None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:  # a pipelined request waits: it runs now, the connection stays busy
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self.idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self._arm_keep_alive(self.timeout_keep_alive)
+
+    def _arm_keep_alive(self, delay: float) -> None:
+        self.timeout_keep_alive_task = self.loop.call_later(delay, self.timeout_keep_alive_handler)
+
+    def timeout_keep_alive_handler(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self.idle_since is None:
+            return
+        left = self.idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self._arm_keep_alive(left)
+            return
+        super().timeout_keep_alive_handler()
 
     def refuse(self, error: HeadTooLargeError) -> None:
         """Answer ``error.status`` and close, as a server does that will not read the head."""

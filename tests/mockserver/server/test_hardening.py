@@ -8,6 +8,7 @@ marked ``fuzz`` at the sizes the issue reported.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import os
 import resource
 import signal
@@ -392,6 +393,29 @@ def test_an_idle_http1_keep_alive_connection_is_closed(timeouts: LiveServer) -> 
         assert read_to_end(sock).startswith(
             b"HTTP/1.1 404"
         )  # and closed, with no Connection: close
+
+
+def test_an_http1_connection_is_not_idle_while_requests_come_or_one_outlasts_the_timeout(
+    timeouts: LiveServer,
+) -> None:
+    """Requests that come and go move the keep-alive deadline; one still being answered holds
+    it off; once idle for the whole timeout the connection is closed."""
+    conn = http.client.HTTPConnection("127.0.0.1", timeouts.port, timeout=30)
+    try:
+        for _ in range(3):  # each within the 1 s timeout of the last answer: 1.8 s in all
+            conn.request("POST", REST, body=b"{}", headers=JSON_AUTH)
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 200
+            time.sleep(0.6)
+        conn.request("POST", REST, body=b"{}", headers={**JSON_AUTH, "prefer": "delay=1800"})
+        answer = conn.getresponse()  # answered 1.8 s later, past the timeout
+        answer.read()
+        assert answer.status == 200
+        assert conn.sock is not None
+        assert closed_by_server(conn.sock)
+    finally:
+        conn.close()
 
 
 def test_an_idle_http2_connection_gets_goaway_no_error_and_is_closed(
