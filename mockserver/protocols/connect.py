@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from google.protobuf.message import Message
 from starlette.types import Message as AsgiMessage
@@ -220,9 +220,22 @@ class ConnectExchange:
         )
 
 
-GrpcHandler = Callable[
-    [Scope, Receive, Send, SecretOperation, list[tuple[bytes, bytes]]], Awaitable[None]
-]
+class GrpcHandler(Protocol):
+    """gRPC and gRPC-web on a v2 path: the call, its operation, the CORS headers of its answer,
+    and what this app read of the request already: its headers by lower-case name (first
+    values) and its canonical Content-Type."""
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        operation: SecretOperation,
+        cors: list[tuple[bytes, bytes]],
+        *,
+        headers: dict[str, str],
+        content_type: str,
+    ) -> None: ...
 
 
 class ConnectApp:
@@ -264,7 +277,15 @@ class ConnectApp:
         cors = self._cors(headers)
         if operation is not None and method == "POST" and self.grpc is not None:  # noqa: SIM102
             if content_type in GRPC_TYPES or content_type in GRPC_WEB_TYPES:
-                await self.grpc(scope, receive, send, operation, cors)
+                await self.grpc(
+                    scope,
+                    receive,
+                    send,
+                    operation,
+                    cors,
+                    headers=headers,
+                    content_type=content_type,
+                )
                 return
         responder = Responder(send, cors)
         try:

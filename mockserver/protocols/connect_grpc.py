@@ -30,8 +30,6 @@ from zitadel_mock.protocols.connect_codec import decode_json, decode_proto, succ
 from zitadel_mock.protocols.connect_wire import (
     ENCODINGS,
     MAX_BODY_BYTES,
-    canonical_type,
-    first_values,
     go_quote,
     gunzip,
     http_date,
@@ -127,9 +125,13 @@ class ConnectGrpc:
         send: Send,
         operation: SecretOperation,
         cors: list[tuple[bytes, bytes]],
+        *,
+        headers: dict[str, str],
+        content_type: str,
     ) -> None:
-        headers = first_values(scope["headers"])
-        content_type = canonical_type(headers.get("content-type", ""))
+        """``headers``: the request's, the first value of each by lower-case name
+        (:func:`~zitadel_mock.protocols.connect_wire.first_values`); ``content_type``: its
+        canonical Content-Type. :class:`~zitadel_mock.protocols.connect.ConnectApp` has both."""
         web = content_type.startswith("application/grpc-web")
         as_json = "+json" in content_type
         sent = headers.get("grpc-encoding", "identity")
