@@ -16,7 +16,7 @@ import gzip
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from google.protobuf.message import Message
 from starlette.types import Message as AsgiMessage
@@ -54,6 +54,9 @@ from zitadel_mock.protocols.connect_wire import (
     request_id,
 )
 from zitadel_mock.protocols.connection import client_gone, drop_connection
+
+if TYPE_CHECKING:  # built beside this app (app.py); only its type is needed here
+    from zitadel_mock.protocols.connect_grpc import ConnectGrpc
 
 log = logging.getLogger("zitadel_mock.protocols.connect")
 
@@ -220,24 +223,6 @@ class ConnectExchange:
         )
 
 
-class GrpcHandler(Protocol):
-    """gRPC and gRPC-web on a v2 path: the call, its operation, the CORS headers of its answer,
-    and what this app read of the request already: its headers by lower-case name (first
-    values) and its canonical Content-Type."""
-
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        operation: SecretOperation,
-        cors: list[tuple[bytes, bytes]],
-        *,
-        headers: dict[str, str],
-        content_type: str,
-    ) -> None: ...
-
-
 class ConnectApp:
     """ASGI for the v2 prefixes. ``grpc`` answers gRPC and gRPC-web requests on the same paths."""
 
@@ -245,7 +230,7 @@ class ConnectApp:
         self,
         service: SecretService,
         control: ControlPlane,
-        grpc: GrpcHandler | None = None,
+        grpc: ConnectGrpc | None = None,
         cors_origins: tuple[str, ...] = ("*",),
     ) -> None:
         self.service = service
