@@ -101,8 +101,11 @@ def log_config(log_format: str, level: str) -> dict[str, Any]:
         if log_format == "json"
         else {"()": f"{__name__}.TextFormatter", "fmt": TEXT_FORMAT}
     )
-    handler = {"class": f"{__name__}.TurnStreamHandler", "formatter": "main"}
-    handler["stream"] = "ext://sys.stderr"
+    handler = {
+        "class": f"{__name__}.TurnStreamHandler",
+        "formatter": "main",
+        "stream": "ext://sys.stderr",
+    }
     loggers = {
         name: {"handlers": ["main"], "level": level.upper(), "propagate": False}
         for name in ("uvicorn", "uvicorn.error", "zitadel_mock", "zitadel_contract")
