@@ -34,13 +34,14 @@ from hyperframe.frame import Frame, RstStreamFrame
 
 from zitadel_mock.server import h2_steps as steps
 from zitadel_mock.server.h2_hpack import RememberingDecoder, RememberingEncoder
-from zitadel_mock.server.h2_receiving import ReceivingConnection
+from zitadel_mock.server.h2_receiving import (
+    DATA,
+    END_HEADERS,
+    END_STREAM,
+    HEADERS,
+    ReceivingConnection,
+)
 from zitadel_mock.server.h2_steps import advance, advance_connection
-
-DATA = 0x0
-HEADERS = 0x1
-END_STREAM = 0x1
-END_HEADERS = 0x4
 
 
 def frame_head(length: int, kind: int, flags: int, stream_id: int) -> bytes:
