@@ -11,9 +11,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
 MAX_KEPT_SECONDS: Final = 4096  # whole seconds whose date and time text is kept
 # "YYYY-MM-DDTHH:MM:SS" of recent whole seconds since the epoch: answers close in time share it.
 _SECONDS_TEXT: dict[int, str] = {}
+
+
+def timestamp_fields(moment: datetime) -> tuple[int, int]:
+    """``moment`` as a ``google.protobuf.Timestamp`` holds it: whole seconds since the epoch and
+    nanoseconds, as protobuf's ``FromDatetime`` reads it (a naive ``moment`` taken as UTC), here
+    without its ``utctimetuple`` and ``calendar.timegm`` (about 5 µs of a v2 answer)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds, micros = divmod((moment - _EPOCH) // _MICROSECOND, 1_000_000)
+    return seconds, micros * 1000
 
 
 def protojson_timestamp(moment: datetime) -> str:

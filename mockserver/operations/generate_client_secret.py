@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from zitadel_mock.domain import errors
 from zitadel_mock.domain.errors import MockError, Row
 from zitadel_mock.domain.model import AppType
+from zitadel_mock.domain.timestamps import timestamp_fields
 from zitadel_mock.operations.operation import Call, Field, Operation, Progress, Step
 from zitadel_mock.operations.service import Caller, Regenerated, SecretService
 from zitadel_proto.methods import (
@@ -162,9 +162,11 @@ def command(
 
 def response_of(response_type: type[Message], rotated: Regenerated) -> Message:
     """``clientSecret`` and ``creationDate``, nothing else."""
-    created = Timestamp()
-    created.FromDatetime(rotated.change_date)
-    return response_type(client_secret=rotated.client_secret, creation_date=created)
+    message = response_type(client_secret=rotated.client_secret)
+    assert isinstance(message, GenerateClientSecretResponse | RegenerateClientSecretResponse)
+    created = message.creation_date  # set in place: cheaper than building and copying it
+    created.seconds, created.nanos = timestamp_fields(rotated.change_date)
+    return message
 
 
 def success(progress: Progress) -> Message:

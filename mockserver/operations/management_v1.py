@@ -10,12 +10,12 @@ leaves it out.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 from google.protobuf.message import Message
 
+from zitadel_mock.domain.timestamps import timestamp_fields
 from zitadel_mock.operations.operation import (
     Operation,
     Progress,
@@ -32,8 +32,6 @@ from zitadel_proto.zitadel.management_pb2 import (
 
 SPEC_PATH: Final = Path(__file__).resolve().parent.parent / "openapi.yaml"  # ../openapi.yaml
 PERMISSION_FIELD: Final = "project_id"
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND: Final = timedelta(microseconds=1)  # management.proto's auth_option check_field_name
 
 
 def authorize(progress: Progress) -> None:
@@ -64,9 +62,7 @@ def response_of(rotated: Regenerated) -> RegenerateOIDCClientSecretResponse:
     message = RegenerateOIDCClientSecretResponse(client_secret=rotated.client_secret)
     details = message.details  # set in place: cheaper than building and copying submessages
     details.sequence = rotated.sequence
-    seconds, micros = divmod((rotated.change_date - EPOCH) // MICROSECOND, 1_000_000)
-    details.change_date.seconds = seconds
-    details.change_date.nanos = micros * 1000
+    details.change_date.seconds, details.change_date.nanos = timestamp_fields(rotated.change_date)
     details.resource_owner = rotated.resource_owner
     return message
 

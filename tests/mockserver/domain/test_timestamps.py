@@ -11,7 +11,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import fuzz_examples
-from zitadel_mock.domain.timestamps import protojson_seconds, protojson_timestamp
+from zitadel_mock.domain.timestamps import (
+    protojson_seconds,
+    protojson_timestamp,
+    timestamp_fields,
+)
 from zitadel_proto.zitadel.object_pb2 import ObjectDetails
 
 # Protobuf's Timestamp range (years 1 to 9999), in microseconds as the mock keeps time.
@@ -52,6 +56,18 @@ def test_a_timestamp_from_seconds_is_written_as_protobuf_writes_it(moment: datet
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     assert protojson_seconds(stamp.seconds, stamp.nanos // 1000) == protobufs(moment)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(300))
+@given(moment=st.one_of(instants, whole_seconds, instants.map(lambda m: m.replace(tzinfo=None))))
+@example(moment=datetime(1, 1, 1, tzinfo=UTC))
+@example(moment=datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+@example(moment=datetime(2025, 1, 1, 2, 0, 0, 5, tzinfo=timezone(timedelta(hours=2))))
+def test_a_timestamps_fields_are_those_protobuf_sets_from_the_time(moment: datetime) -> None:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    assert timestamp_fields(moment) == (stamp.seconds, stamp.nanos)
 
 
 def test_a_second_written_before_is_written_the_same_with_another_fraction() -> None:
