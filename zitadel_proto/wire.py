@@ -45,10 +45,11 @@ def wire_of(content_type: str | bytes | None) -> Wire | None:
             return None
         content_type = content_type.decode("latin-1")
     base = content_type.split(";", 1)[0].strip().lower().split("+", 1)[0]
-    for wire in (Wire.GRPC_WEB_TEXT, Wire.GRPC_WEB, Wire.GRPC):
-        if base == wire.value:
-            return wire
-    return None
+    return _WIRE_OF_TYPE.get(base)
+
+
+# By a content type's base (an Enum member's ``value`` is a property: a lookup costs less).
+_WIRE_OF_TYPE: Final = {wire.value: wire for wire in Wire}
 
 
 # -- frames ---------------------------------------------------------------------------------

@@ -68,6 +68,9 @@ def error_reply(error: MockError) -> Reply:
 def check_method(path: str, operations: Mapping[str, Operation] = BY_METHOD) -> Operation:
     """grpc-go's routing: the operation of ``path``; UNIMPLEMENTED for a malformed or unknown
     method, or one the mock does not serve."""
+    operation = operations.get(path)  # the usual case: a served method's own path
+    if operation is not None:
+        return operation
     name = path[1:] if path.startswith("/") else path
     service, slash, method = name.rpartition("/")
     if not slash:
