@@ -279,7 +279,7 @@ class H2Protocol(asyncio.Protocol):
             if isinstance(event, h2.events.WindowUpdated) and event.stream_id:
                 targets = [s for s in targets if s.id == event.stream_id]
             for stream in targets:
-                stream.window_open.set()
+                stream.window_opened()
         elif isinstance(event, h2.events.ConnectionTerminated):
             self.closing = True
             if not self.streams:
@@ -522,8 +522,7 @@ class H2Protocol(asyncio.Protocol):
                 return
             size = min(window, self.conn.max_outbound_frame_size, len(view))
             if size <= 0 < len(view):
-                stream.window_open.clear()
-                await stream.window_open.wait()
+                await stream.wait_for_window()
                 continue
             last = size == len(view)
             self.conn.send_data(stream.id, view[:size].tobytes(), end_stream=end_stream and last)

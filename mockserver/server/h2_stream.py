@@ -26,6 +26,11 @@ def response_headers(raw: Any) -> Headers:
     """ASGI response headers as HTTP/2 wants them: lower-case names, no hop-by-hop fields."""
     out: Headers = []
     for name, value in raw or ():
+        # Most fields come as lower-case bytes already: kept as they are (a third of the cost).
+        if type(name) is bytes and type(value) is bytes and name.islower():
+            if name not in HOP_BY_HOP:
+                out.append((name, value))
+            continue
         lowered = bytes(name).lower()
         if lowered not in HOP_BY_HOP:
             out.append((lowered, bytes(value)))
@@ -53,24 +58,39 @@ class H2Stream:
         self.expect_trailers = False
         self.trailers: Headers = []
         self.response_complete = False
-        self.readable = asyncio.Event()
-        self.window_open = asyncio.Event()
+        # Made only when a reader or a sender has to wait (most calls never do).
+        self.readable: asyncio.Event | None = None
+        self.window_open: asyncio.Event | None = None
 
     # -- events from the connection ---------------------------------------------------------
 
     def feed(self, data: bytes, flow_controlled_length: int) -> None:
         self.chunks.append((data, flow_controlled_length))
-        self.readable.set()
+        if self.readable is not None:
+            self.readable.set()
 
     def end_request(self) -> None:
         self.request_complete = True
-        self.readable.set()
+        if self.readable is not None:
+            self.readable.set()
+
+    def window_opened(self) -> None:
+        """The peer gave window: a sender waiting for it goes on."""
+        if self.window_open is not None:
+            self.window_open.set()
+
+    async def wait_for_window(self) -> None:
+        if self.window_open is None:
+            self.window_open = asyncio.Event()
+        self.window_open.clear()
+        await self.window_open.wait()
 
     def cancel(self) -> None:
         """The peer reset the stream or the connection was lost: nothing more goes either way."""
         self.reset = True
-        self.readable.set()
-        self.window_open.set()
+        if self.readable is not None:
+            self.readable.set()
+        self.window_opened()
 
     def abort(self) -> None:
         """Drop this exchange as a lost connection would, but alone: RST_STREAM(CANCEL); the
@@ -106,6 +126,8 @@ class H2Stream:
                 return {"type": "http.request", "body": b"", "more_body": False}
             if self.response_complete:
                 return {"type": "http.disconnect"}
+            if self.readable is None:
+                self.readable = asyncio.Event()
             self.readable.clear()
             await self.readable.wait()
 
