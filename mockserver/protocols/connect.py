@@ -45,6 +45,7 @@ from zitadel_mock.protocols.connect_wire import (
     NOT_FOUND_BODY,
     api_of,
     canonical_type,
+    decoded_headers,
     drain,
     first_values,
     gunzip,
@@ -135,7 +136,8 @@ class Unary:
     receive: Receive
     responder: Responder
     operation: SecretOperation
-    headers: dict[str, str]
+    headers: dict[str, str]  # the first value of each, by lower-case name
+    pairs: list[tuple[str, str]]  # every field, in order, as text
     content_type: str  # canonical
     proto: bool = False
     compress: bool = False
@@ -251,7 +253,8 @@ class ConnectApp:
         return out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = first_values(scope["headers"])
+        pairs = decoded_headers(scope["headers"])
+        headers = first_values(pairs)
         method: str = scope["method"]
         origin = headers.get("origin")
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
@@ -269,22 +272,30 @@ class ConnectApp:
                     operation,
                     cors,
                     headers=headers,
+                    pairs=pairs,
                     content_type=content_type,
                 )
                 return
         responder = Responder(send, cors)
         try:
             if operation is None or method != "POST" or content_type not in CONNECT_TYPES:
-                await self._refuse_early(scope, receive, responder, operation is not None)
+                await self._refuse_early(scope, receive, responder, pairs, operation is not None)
                 return
             proto = content_type == "application/proto"
-            exchange = Unary(scope, receive, responder, operation, headers, content_type, proto)
+            exchange = Unary(
+                scope, receive, responder, operation, headers, pairs, content_type, proto
+            )
             await self._unary(exchange)
         except ConnectionResetError:
             return
 
     async def _refuse_early(
-        self, scope: Scope, receive: Receive, responder: Responder, known_method: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        responder: Responder,
+        pairs: list[tuple[str, str]],
+        known_method: bool,
     ) -> None:
         """T1 to T3: answered by connect-go (or its mux) before any Connect code runs. Through
         the driver as a request that is no operation: its "call" is the refusal."""
@@ -306,7 +317,7 @@ class ConnectApp:
             transport="connect",
             method=scope["method"],
             path=scope["path"],
-            headers=_pairs(scope),
+            headers=pairs,
             operation=False,
             api=api_of(scope["path"]),
         )
@@ -338,7 +349,7 @@ class ConnectApp:
             transport="connect-proto" if exchange.proto else "connect",
             method="POST",
             path=exchange.scope["path"],
-            headers=_pairs(exchange.scope),
+            headers=exchange.pairs,
             project_id=fields.project_id if fields else None,
             app_id=fields.application_id if fields else None,
             operation=message is not None,
@@ -423,7 +434,3 @@ def success(exchange: Unary, result: Regenerated) -> tuple[list[tuple[bytes, byt
         body = gzip.compress(body, compresslevel=6, mtime=0)
         headers.append((b"content-encoding", b"gzip"))
     return headers, body
-
-
-def _pairs(scope: Scope) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]

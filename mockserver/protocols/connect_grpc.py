@@ -37,7 +37,7 @@ from zitadel_mock.protocols.connect_wire import (
     request_id,
 )
 from zitadel_mock.protocols.connection import drop_connection
-from zitadel_mock.protocols.grpc_app import GrpcExchange, speaks_trailers
+from zitadel_mock.protocols.grpc_app import OK_TRAILERS, GrpcExchange, speaks_trailers
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
 from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, Wire, encode_frame
 
@@ -127,11 +127,13 @@ class ConnectGrpc:
         cors: list[tuple[bytes, bytes]],
         *,
         headers: dict[str, str],
+        pairs: list[tuple[str, str]],
         content_type: str,
     ) -> None:
         """``headers``: the request's, the first value of each by lower-case name
-        (:func:`~zitadel_mock.protocols.connect_wire.first_values`); ``content_type``: its
-        canonical Content-Type. :class:`~zitadel_mock.protocols.connect.ConnectApp` has both."""
+        (:func:`~zitadel_mock.protocols.connect_wire.first_values`); ``pairs``: all of them, in
+        order, as text; ``content_type``: its canonical Content-Type.
+        :class:`~zitadel_mock.protocols.connect.ConnectApp` has them all."""
         web = content_type.startswith("application/grpc-web")
         as_json = "+json" in content_type
         sent = headers.get("grpc-encoding", "identity")
@@ -158,7 +160,7 @@ class ConnectGrpc:
             transport="grpc-web" if web else "grpc",
             method="POST",
             path=scope["path"],
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            headers=pairs,
             project_id=fields.project_id if fields else None,
             app_id=fields.application_id if fields else None,
             operation=message is not None,
@@ -286,7 +288,10 @@ class ConnectGrpcExchange(GrpcExchange):
 
     async def reply(self, reply: Reply) -> None:
         self.code, self.text = int(reply.code), reply.message or None
-        trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
+        if reply.code is Code.OK and not reply.message and reply.details is None:
+            trailers = list(OK_TRAILERS)  # a success's, the same every time
+        else:
+            trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
         extra: list[tuple[bytes, bytes]] = []
         if reply.payload is not None:
             extra = [

@@ -66,10 +66,16 @@ def canonical_type(value: str) -> str:
     return "; ".join([base.strip().lower(), *params])
 
 
-def first_values(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+def decoded_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """A request's header fields as text, in order (the journal keeps them, redacted)."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
+def first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The first value of each field of :func:`decoded_headers`, by lower-case name."""
     out: dict[str, str] = {}
-    for name, value in headers:
-        out.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    for name, value in pairs:
+        out.setdefault(name.lower(), value)
     return out
 
 
