@@ -23,28 +23,13 @@ __all__ = ["ClientGoneError", "check_prefix", "gunzip", "read_message"]
 
 async def read_message(receive: Receive, wire: Wire, encoding: str) -> bytes:
     """Exactly one length-prefixed message, checked as grpc-go checks it, decompressed."""
-    data = bytearray()
-    text = bytearray()  # gRPC-web text: base64 not yet decoded (an incomplete quantum)
-    more = True
-    while more:  # chunk by chunk, checked as they come (no async generator: cheaper)
-        chunk, more = await next_chunk(receive)
-        if wire is Wire.GRPC_WEB_TEXT:
-            text += chunk
-            whole = len(text) - len(text) % 4
-            try:
-                data += decode_web_text(bytes(text[:whole]))
-            except ValueError as exc:
-                raise MockError(errors.GRPC_BAD_WEB_TEXT, reason=str(exc)) from None
-            del text[:whole]
-        else:
-            data += chunk
-        header = frame_header(data)
-        if header is not None:
-            check_prefix(*header)
-            if len(data) > PREFIX_LENGTH + header[1]:
-                raise MockError(errors.GRPC_SEVERAL_MESSAGES)
-    if text.strip():
-        raise MockError(errors.GRPC_BAD_WEB_TEXT, reason="the body ends inside a base64 quantum")
+    chunk, more = await next_chunk(receive)
+    data: bytes | bytearray
+    if more or wire is Wire.GRPC_WEB_TEXT:
+        data = await _read_chunks(receive, wire, chunk, more)
+    else:  # the usual case: the whole body in one chunk
+        data = chunk
+        _check_so_far(data)
     header = frame_header(data)
     if not data:
         raise MockError(errors.GRPC_NO_MESSAGE)
@@ -58,6 +43,39 @@ async def read_message(receive: Receive, wire: Wire, encoding: str) -> bytes:
             raise MockError(errors.GRPC_COMPRESSED_IDENTITY)
         payload = gunzip(payload)
     return payload
+
+
+async def _read_chunks(receive: Receive, wire: Wire, chunk: bytes, more: bool) -> bytearray:
+    """The body from its first ``chunk`` on, chunk by chunk, checked as the chunks come."""
+    data = bytearray()
+    text = bytearray()  # gRPC-web text: base64 not yet decoded (an incomplete quantum)
+    while True:  # no async generator: cheaper
+        if wire is Wire.GRPC_WEB_TEXT:
+            text += chunk
+            whole = len(text) - len(text) % 4
+            try:
+                data += decode_web_text(bytes(text[:whole]))
+            except ValueError as exc:
+                raise MockError(errors.GRPC_BAD_WEB_TEXT, reason=str(exc)) from None
+            del text[:whole]
+        else:
+            data += chunk
+        _check_so_far(data)
+        if not more:
+            break
+        chunk, more = await next_chunk(receive)
+    if text.strip():
+        raise MockError(errors.GRPC_BAD_WEB_TEXT, reason="the body ends inside a base64 quantum")
+    return data
+
+
+def _check_so_far(data: bytes | bytearray) -> None:
+    """grpc-go's checks of the body read so far: the prefix, and no second message."""
+    header = frame_header(data)
+    if header is not None:
+        check_prefix(*header)
+        if len(data) > PREFIX_LENGTH + header[1]:
+            raise MockError(errors.GRPC_SEVERAL_MESSAGES)
 
 
 def check_prefix(flags: int, length: int) -> None:

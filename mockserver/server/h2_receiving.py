@@ -78,6 +78,8 @@ class ReceivingConnection(h2.connection.H2Connection):
             while True:
                 if not buffer._headers_buffer and self._take_plain_frame(buffer._data, events):
                     continue
+                if len(buffer._data) < 9:
+                    break  # as h2's buffer stops there (without raising StopIteration)
                 frame = next(buffer, None)
                 if frame is None:
                     break
