@@ -3,11 +3,12 @@ and another, over real sockets, alternating.
 
 Each run starts one checkout's ``zitadel-mock serve --no-access-log --log-level warning`` (from
 ``DIR/.venv``; here from this interpreter's venv), warms it up, and loads it with the same tool:
-wrk (1 thread, 32 connections) for REST and gRPC-web, h2load (32 clients, 1 stream each) for
-native gRPC. The server's user and system CPU time over the pass (``/proc/PID/stat``), divided
-by the answers, is that run's figure; the median of ``--runs`` alternating runs is printed, with
-req/s. Both checkouts see the same machine at nearly the same time: the way to compare a commit
-with another on a shared machine, where ``make bench``'s absolute numbers move from run to run.
+wrk (1 thread, 32 connections) for REST, gRPC-web and Connect, h2load (32 clients, 1 stream
+each) for native gRPC. The server's user and system CPU time over the pass
+(``/proc/PID/stat``), divided by the answers, is that run's figure; the median of ``--runs``
+alternating runs is printed, with req/s. Both checkouts see the same machine at nearly the same
+time: the way to compare a commit with another on a shared machine, where ``make bench``'s
+absolute numbers move from run to run.
 
     git worktree add /tmp/base ecf596a && (cd /tmp/base && python3 -m venv .venv \\
         && .venv/bin/pip install -q -e '.[dev]')
@@ -38,6 +39,8 @@ KINDS: dict[str, tuple[Case, tuple[int, int] | None]] = {
     "grpc": (cases.GRPC, (CONNECTIONS, 1)),
     "grpc-4x32": (cases.GRPC, (4, 32)),
     "v2-grpc": (cases.V2_GRPC, (CONNECTIONS, 1)),
+    "connect-json": (cases.CONNECT_JSON, None),
+    "connect-proto": (cases.CONNECT_PROTO, None),
 }
 DEFAULT_KINDS = ("rest", "grpc-web", "grpc")
 
