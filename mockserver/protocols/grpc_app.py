@@ -207,10 +207,7 @@ class GrpcExchange:
 
     async def reply(self, reply: Reply) -> None:
         self.code, self.text = int(reply.code), reply.message or None
-        if reply.code is Code.OK and not reply.message and reply.details is None:
-            trailers = list(OK_TRAILERS)  # a success's, the same every time
-        else:
-            trailers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
+        trailers = trailer_fields(reply)
         extra = list(SUCCESS_HEADER_BYTES) if reply.payload is not None else []
         if self.status is not None:
             # A head went out already (a stall whose deadline passed): end the call as grpc-go
@@ -228,6 +225,13 @@ class GrpcExchange:
         await self.body(self.encode_body(reply), more=False)
         if self.wire is Wire.GRPC:
             await self.send({"type": "http.response.trailers", "headers": trailers})
+
+
+def trailer_fields(reply: Reply) -> list[tuple[bytes, bytes]]:
+    """``reply``'s status as HTTP/2 trailer fields (a success's are the same every time)."""
+    if reply.code is Code.OK and not reply.message and reply.details is None:
+        return list(OK_TRAILERS)
+    return [(n.encode("latin-1"), v.encode("latin-1")) for n, v in reply.trailers()]
 
 
 def check_call(scope: Scope, wire: Wire, metadata: Metadata) -> float | None:
