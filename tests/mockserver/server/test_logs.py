@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 from zitadel_mock.server.logs import (
     ACCESS_LOGGER,
     FORMATS,
+    HOLD_LINES,
     TEXT_FORMAT,
     AccessLog,
+    HeldStreamHandler,
+    LineWriter,
     TextFormatter,
-    TurnStreamHandler,
     _fields,
     direct_writer,
     log_config,
@@ -147,26 +149,75 @@ def access_fields(n: int) -> dict[str, Any]:
     }
 
 
-def test_access_lines_of_one_turn_leave_in_one_write_at_its_end() -> None:
+@contextlib.contextmanager
+def held_lines(
+    hold_seconds: float,
+) -> Iterator[tuple[HeldStreamHandler, CountingStream, LineWriter]]:
+    """log_config's text set-up, its handler holding lines ``hold_seconds`` into a counting
+    stream, and the access log's direct writer."""
     with configured("text") as (log, _stream):
         stream = CountingStream()
         handler = logging.getLogger("zitadel_mock").handlers[0]
-        assert isinstance(handler, TurnStreamHandler)
+        assert isinstance(handler, HeldStreamHandler)
         handler.setStream(stream)
+        handler.hold_seconds = hold_seconds
         writer = direct_writer(log)
         assert writer is not None
+        yield handler, stream, writer
+
+
+def messages(written: str) -> list[str]:
+    return [line.split(": ")[1] for line in written.splitlines()]
+
+
+def test_access_lines_of_many_turns_leave_in_one_write_once_held_long_enough() -> None:
+    with held_lines(0.05) as (_handler, stream, writer):
 
         async def turns() -> tuple[str, str]:
             for n in range(3):
                 writer(1e9, f"line {n}", access_fields(n))
+                await asyncio.sleep(0)  # each in a turn of its own
             during = stream.getvalue()
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.15)  # its timer, due first, has run by then
             return during, stream.getvalue()
 
         during, after = asyncio.run(turns())
-    assert during == ""  # held while the turn runs
-    assert [line.split(": ")[1] for line in after.splitlines()] == ["line 0", "line 1", "line 2"]
+    assert during == ""  # held for a moment
+    assert messages(after) == ["line 0", "line 1", "line 2"]
     assert stream.writes == 1
+
+
+def test_as_many_lines_as_are_held_at_most_leave_at_once() -> None:
+    with held_lines(60.0) as (_handler, stream, writer):
+
+        async def burst() -> str:
+            for n in range(HOLD_LINES + 1):
+                writer(1e9, f"line {n}", access_fields(n))
+            return stream.getvalue()
+
+        written = asyncio.run(burst())
+    assert messages(written) == [f"line {n}" for n in range(HOLD_LINES)]
+    assert stream.writes == 1  # the last line waits for the next write
+
+
+def test_a_line_held_when_its_loop_ended_leaves_with_the_next_loops_lines() -> None:
+    with held_lines(0.05) as (_handler, stream, writer):
+
+        async def one_line(n: int, then: float) -> None:
+            writer(1e9, f"line {n}", access_fields(n))
+            await asyncio.sleep(then)
+
+        asyncio.run(one_line(0, 0))  # the loop ends with its timer still set
+        held = stream.getvalue()
+        asyncio.run(one_line(1, 0.15))
+    assert held == ""
+    assert messages(stream.getvalue()) == ["line 0", "line 1"]
+
+
+def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
+    with held_lines(60.0) as (_handler, stream, writer):
+        writer(1e9, "line 0", access_fields(0))
+        assert messages(stream.getvalue()) == ["line 0"]
 
 
 def test_another_record_and_a_flush_write_the_held_lines_first() -> None:
