@@ -152,9 +152,9 @@ def access_fields(n: int) -> dict[str, Any]:
 @contextlib.contextmanager
 def held_lines(
     hold_seconds: float,
-) -> Iterator[tuple[HeldStreamHandler, CountingStream, LineWriter]]:
+) -> Iterator[tuple[CountingStream, LineWriter]]:
     """log_config's text set-up, its handler holding lines ``hold_seconds`` into a counting
-    stream, and the access log's direct writer."""
+    stream (given back), and the access log's direct writer."""
     with configured("text") as (log, _stream):
         stream = CountingStream()
         handler = logging.getLogger("zitadel_mock").handlers[0]
@@ -163,7 +163,7 @@ def held_lines(
         handler.hold_seconds = hold_seconds
         writer = direct_writer(log)
         assert writer is not None
-        yield handler, stream, writer
+        yield stream, writer
 
 
 def messages(written: str) -> list[str]:
@@ -171,7 +171,7 @@ def messages(written: str) -> list[str]:
 
 
 def test_access_lines_of_many_turns_leave_in_one_write_once_held_long_enough() -> None:
-    with held_lines(0.05) as (_handler, stream, writer):
+    with held_lines(0.05) as (stream, writer):
 
         async def turns() -> tuple[str, str]:
             for n in range(3):
@@ -188,7 +188,7 @@ def test_access_lines_of_many_turns_leave_in_one_write_once_held_long_enough() -
 
 
 def test_as_many_lines_as_are_held_at_most_leave_at_once() -> None:
-    with held_lines(60.0) as (_handler, stream, writer):
+    with held_lines(60.0) as (stream, writer):
 
         async def burst() -> str:
             for n in range(HOLD_LINES + 1):
@@ -201,7 +201,7 @@ def test_as_many_lines_as_are_held_at_most_leave_at_once() -> None:
 
 
 def test_a_line_held_when_its_loop_ended_leaves_with_the_next_loops_lines() -> None:
-    with held_lines(0.05) as (_handler, stream, writer):
+    with held_lines(0.05) as (stream, writer):
 
         async def one_line(n: int, then: float) -> None:
             writer(1e9, f"line {n}", access_fields(n))
@@ -215,7 +215,7 @@ def test_a_line_held_when_its_loop_ended_leaves_with_the_next_loops_lines() -> N
 
 
 def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
-    with held_lines(60.0) as (_handler, stream, writer):
+    with held_lines(60.0) as (stream, writer):
         writer(1e9, "line 0", access_fields(0))
         assert messages(stream.getvalue()) == ["line 0"]
 
@@ -233,11 +233,7 @@ def test_another_record_and_a_flush_write_the_held_lines_first() -> None:
             return stream.getvalue()
 
         written = asyncio.run(turn())
-    assert [line.split(": ")[1] for line in written.splitlines()] == [
-        "access 1",
-        "a warning",
-        "access 2",
-    ]
+    assert messages(written) == ["access 1", "a warning", "access 2"]
 
 
 def test_a_failing_stream_is_reported_as_logging_reports_it() -> None:
