@@ -121,3 +121,30 @@ def test_a_store_in_memory_has_no_thread() -> None:
     store = Store()
     assert len(checkpoint_threads()) == before
     store.close()
+
+
+def restarts_of_the_log(state: Path) -> int:
+    """The WAL header's checkpoint sequence number (bytes 12-15, big-endian, in SQLite's file
+    format): the writer adds one each time it starts the log anew after a complete checkpoint."""
+    with state.with_name(state.name + "-wal").open("rb") as wal:
+        return int.from_bytes(wal.read(16)[12:16], "big")
+
+
+def test_under_steady_writes_the_log_starts_anew_instead_of_growing(tmp_path: Path) -> None:
+    """Rotations back to back across several passes of the thread: the log is restarted after
+    passes while the writes go on (a PASSIVE checkpoint alone never let it start anew: it grew
+    to the 40 MB backstop)."""
+    state = tmp_path / "state.db"
+    store = opened(state)
+    try:
+        assert store._checkpoints is not None
+        rotate(store)
+        before = restarts_of_the_log(state)
+        passes = store._checkpoints.passes
+        deadline = time.monotonic() + 10.0
+        while store._checkpoints.passes < passes + 10 and time.monotonic() < deadline:
+            rotate(store)
+        assert store._checkpoints.passes >= passes + 10, "the thread made too few passes"
+        assert restarts_of_the_log(state) - before >= 4
+    finally:
+        store.close()
