@@ -42,8 +42,11 @@ HOW_TO_READ: Final = """\
 - **p99 at half load**: an open-loop pass at half the req/s the row just reached. Requests fall
   due on a fixed schedule whatever the server does, and a due request waits for a free
   connection, so a server that stalls shows up in the latency rather than lowering the load
-  (no coordinated omission; wrk2's method, written in `bench/loadgen.py` because wrk2 is not in
-  Debian). "@ N/s" is the rate actually reached.
+  (no coordinated omission; wrk2's method, written in `bench/load/loadgen.py` because wrk2 is
+  not in Debian). gRPC rows run the same schedule on HTTP/2 streams (`bench/load/grpc_paced.py`,
+  the `h2` library; h2load's `--rate` paces connections, not requests), laid out as their
+  closed-loop pass, and count a call as answered well only with `grpc-status: 0`. "@ N/s" is
+  the rate actually reached.
 - **peak RSS**: the kernel's high-water mark (`VmHWM`) of the server process, summed over its
   child processes if any (Prism is one `node` process, the mock and the baselines one Python
   process per worker).
@@ -154,7 +157,7 @@ def _row_cells(m: Measured, base: Measured | None) -> list[str]:
         if m.paced_lag_p99 > 0.002:
             half += f" (generator late by up to {_ms(m.paced_lag_p99):.0f} ms)"
     else:
-        half = "n/a (no paced HTTP/2 generator)" if m.row.transport == "grpc" else "n/a"
+        half = "n/a"
     base_rss = base.rss_total_kib if base else None
     rss = f"{m.rss_total_kib / MIB:.0f}{_ratio(m.rss_total_kib, base_rss)}"
     if m.processes > 1:

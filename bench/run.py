@@ -3,10 +3,10 @@
 A row is one server (started fresh for the row) and one case. For each row: the time from the
 process start to its first successful answer; one probe of the case (a row whose case is not
 served as expected is skipped or failed, never measured); a warm-up pass; a closed-loop pass at
-saturation (wrk, else the Python generator); an open-loop pass at half the rate just measured
-(the Python generator); the peak RSS of the server's processes; and, for cases that rotate, a
-check that every counted success was a committed rotation (the project's sequence moved by that
-much).
+saturation (wrk, else the Python generator; h2load for gRPC); an open-loop pass at half the
+rate just measured (the Python generator, on HTTP/2 streams for gRPC); the peak RSS of the
+server's processes; and, for cases that rotate, a check that every counted success was a
+committed rotation (the project's sequence moved by that much).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Final
 
 from bench import cases, report, tools
 from bench.cases import Case
-from bench.load import h2load, loadgen, wrk
+from bench.load import grpc_paced, h2load, loadgen, wrk
 from bench.load.loadgen import Summary
 from bench.servers import prism, procs
 from bench.studies.contracts_speed import measure as measure_contracts
@@ -252,6 +252,30 @@ def closed_pass(server: procs.Server, row: Row, settings: Settings, seconds: flo
     return loadgen.summarize(result)
 
 
+def paced_pass(port: int, row: Row, settings: Settings, rate: float) -> loadgen.Result:
+    """The open-loop pass at ``rate``: the HTTP/1.1 generator, or for a gRPC row the same
+    schedule on HTTP/2 streams, laid out as the row's closed-loop pass is."""
+    if row.transport == "grpc":
+        connections, streams = row.h2_layout or (settings.connections, 1)
+        return grpc_paced.run_paced(
+            "127.0.0.1",
+            port,
+            row.case.request,
+            rate=rate,
+            connections=connections,
+            streams=streams,
+            duration=settings.duration,
+        )
+    return loadgen.run_paced(
+        "127.0.0.1",
+        port,
+        row.case.request,
+        rate=rate,
+        connections=settings.connections,
+        duration=settings.duration,
+    )
+
+
 def verify(name: str, summary: Summary, case: Case, problems: list[str]) -> int:
     """Record every answer that was not the expected one; return the expected answers."""
     good = summary.statuses.get(case.expected, 0)
@@ -261,9 +285,8 @@ def verify(name: str, summary: Summary, case: Case, problems: list[str]) -> int:
     if summary.errors:
         problems.append(f"{name}: {summary.errors} connection errors or timeouts")
     if summary.marked is not None and summary.marked != summary.answered:
-        problems.append(
-            f"{name}: {summary.answered - summary.marked} answers without {case.marker_lua!r}"
-        )
+        mark = repr(case.marker_lua) if case.marker_lua is not None else "grpc-status 0"
+        problems.append(f"{name}: {summary.answered - summary.marked} answers without {mark}")
     if summary.answered == 0:
         problems.append(f"{name}: no answers at all")
     return good
@@ -294,16 +317,9 @@ def measure(row: Row, settings: Settings) -> Measured:
             cpu = server.cpu_seconds() - cpu_before
             out.cpu_per_request = cpu / out.saturation.answered
         counted += verify("saturation", out.saturation, row.case, out.problems)
-        if row.transport == "http1" and out.saturation.rate > 0:
+        if out.saturation.rate > 0:
             out.paced_target = out.saturation.rate / 2
-            paced = loadgen.run_paced(
-                "127.0.0.1",
-                port,
-                row.case.request,
-                rate=out.paced_target,
-                connections=settings.connections,
-                duration=settings.duration,
-            )
+            paced = paced_pass(port, row, settings, out.paced_target)
             out.paced = loadgen.summarize(paced)
             out.paced_lag_p99 = loadgen.percentile(paced.lags, 0.99)
             counted += verify("half load", out.paced, row.case, out.problems)

@@ -10,7 +10,8 @@ Two passes:
   from the moment it was due; so a slow server shows in the latency instead of silently
   lowering the load (no coordinated omission). The event loop's timer ticks in about 1 ms;
   ``lags`` records how late it woke an idle connection, so that the generator's own limits stay
-  visible instead of being counted against the server.
+  visible instead of being counted against the server. The schedule itself,
+  :func:`paced_schedule`, drives HTTP/2 streams too (``bench.load.grpc_paced``).
 
 Every answer's status is counted; a connection the server closes is counted as an error and
 reopened. Only 127.0.0.1 and ``localhost`` are accepted as targets.
@@ -23,7 +24,7 @@ import math
 import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final, cast
@@ -60,6 +61,7 @@ class Result:
     lags: list[float] = field(default_factory=list)
     errors: int = 0
     scheduled: int = 0
+    marked: int | None = None  # answers the protocol's own mark calls good, where it has one
 
     @property
     def answered(self) -> int:
@@ -72,6 +74,8 @@ class Result:
         self.lags += other.lags
         self.errors += other.errors
         self.scheduled += other.scheduled
+        if other.marked is not None:
+            self.marked = (self.marked or 0) + other.marked
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ def summarize(result: Result, tool: str = "python") -> Summary:
         p50=percentile(result.latencies, 0.50),
         p99=percentile(result.latencies, 0.99),
         errors=result.errors,
+        marked=result.marked,
     )
 
 
@@ -259,23 +264,42 @@ async def saturate(
 async def paced(
     host: str, port: int, request: Request, *, rate: float, connections: int, duration: float
 ) -> Result:
-    """Open loop: ``rate`` requests per second for ``duration`` seconds, due on a schedule.
-
-    Each connection takes the next due slot as soon as it is free. A slot that fell due while
-    every connection was busy has waited for the server: its latency runs from the slot's due
-    time. A slot taken up by an idle connection is sent when the timer wakes the connection: its
-    latency runs from the send, and the timer's lateness is recorded in ``lags`` instead.
-    """
+    """Open loop over HTTP/1.1: ``rate`` requests per second for ``duration`` seconds."""
     _check_target(host)
     payload = request.encode(host, port)
     pool = [await _connect(host, port) for _ in range(connections)]
+    try:
+        return await paced_schedule(
+            connections,
+            lambda index: _exchange(pool, index, host, port, payload),
+            rate=rate,
+            duration=duration,
+        )
+    finally:
+        for conn in pool:
+            conn.close()
+
+
+Exchange = Callable[[int], Awaitable[int | None]]
+"""One request on lane ``index``: the answer's status, or None if there was no answer."""
+
+
+async def paced_schedule(lanes: int, exchange: Exchange, *, rate: float, duration: float) -> Result:
+    """``rate`` requests per second for ``duration`` seconds, due on a schedule, on ``lanes``
+    lanes (a connection each over HTTP/1.1; one stream at a time each over HTTP/2).
+
+    Each lane takes the next due slot as soon as it is free. A slot that fell due while every
+    lane was busy has waited for the server: its latency runs from the slot's due time. A slot
+    taken up by an idle lane is sent when the timer wakes the lane: its latency runs from the
+    send, and the timer's lateness is recorded in ``lags`` instead.
+    """
     total = max(1, int(rate * duration))
     interval = 1.0 / rate
     result = Result(duration=duration, scheduled=total)
     start = clock() + 0.01
     next_slot = 0
 
-    async def worker(index: int) -> None:
+    async def lane(index: int) -> None:
         nonlocal next_slot
         free_since = clock()
         while next_slot < total:
@@ -288,7 +312,7 @@ async def paced(
                 begun = sent
             else:  # busy past due: the request waited for the server
                 begun = due
-            status = await _exchange(pool, index, host, port, payload)
+            status = await exchange(index)
             free_since = clock()
             if status is None:
                 result.errors += 1
@@ -296,10 +320,8 @@ async def paced(
             result.statuses[status] += 1
             result.latencies.append(free_since - begun)
 
-    await asyncio.gather(*(worker(i) for i in range(connections)))
+    await asyncio.gather(*(lane(i) for i in range(lanes)))
     result.duration = clock() - start
-    for conn in pool:
-        conn.close()
     return result
 
 
