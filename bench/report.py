@@ -44,9 +44,9 @@ HOW_TO_READ: Final = """\
   connection, so a server that stalls shows up in the latency rather than lowering the load
   (no coordinated omission; wrk2's method, written in `bench/load/loadgen.py` because wrk2 is
   not in Debian). gRPC rows run the same schedule on HTTP/2 streams (`bench/load/grpc_paced.py`,
-  the `h2` library; h2load's `--rate` paces connections, not requests), laid out as their
-  closed-loop pass, and count a call as answered well only with `grpc-status: 0`. "@ N/s" is
-  the rate actually reached.
+  hpack and a lean frame layer; h2load's `--rate` paces connections, not requests), laid out
+  as their closed-loop pass, and count a call as answered well only with `grpc-status: 0`.
+  "@ N/s" is the rate actually reached.
 - **peak RSS**: the kernel's high-water mark (`VmHWM`) of the server process, summed over its
   child processes if any (Prism is one `node` process, the mock and the baselines one Python
   process per worker).
