@@ -29,10 +29,10 @@ from typing import Final, cast
 import hpack
 
 from bench.load.loadgen import (
-    LOOPBACK,
     RESPONSE_TIMEOUT_S,
     Request,
     Result,
+    check_target,
     new_loop,
     paced_schedule,
 )
@@ -292,8 +292,7 @@ def run_paced(
 ) -> Result:
     """``rate`` calls per second for ``duration`` seconds on ``connections`` x ``streams``
     lanes; ``request`` holds the call's path, metadata and length-prefixed message."""
-    if host not in LOOPBACK:
-        raise ValueError(f"load goes to loopback only, not {host!r}")
+    check_target(host)
     blocks = header_blocks(host, port, request)
 
     async def paced() -> Result:

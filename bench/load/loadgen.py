@@ -229,7 +229,7 @@ async def _exchange(
         return None
 
 
-def _check_target(host: str) -> None:
+def check_target(host: str) -> None:
     if host not in LOOPBACK:
         raise ValueError(f"load goes to loopback only, not {host!r}")
 
@@ -238,7 +238,7 @@ async def saturate(
     host: str, port: int, request: Request, *, connections: int, duration: float
 ) -> Result:
     """Closed loop: every connection busy for ``duration`` seconds."""
-    _check_target(host)
+    check_target(host)
     payload = request.encode(host, port)
     pool = [await _connect(host, port) for _ in range(connections)]
     start = clock()
@@ -265,7 +265,7 @@ async def paced(
     host: str, port: int, request: Request, *, rate: float, connections: int, duration: float
 ) -> Result:
     """Open loop over HTTP/1.1: ``rate`` requests per second for ``duration`` seconds."""
-    _check_target(host)
+    check_target(host)
     payload = request.encode(host, port)
     pool = [await _connect(host, port) for _ in range(connections)]
     try:
