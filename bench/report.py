@@ -7,6 +7,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import time
 from collections.abc import Sequence
@@ -46,7 +47,10 @@ HOW_TO_READ: Final = """\
   not in Debian). gRPC rows run the same schedule on HTTP/2 streams (`bench/load/grpc_paced.py`,
   hpack and a lean frame layer; h2load's `--rate` paces connections, not requests), laid out
   as their closed-loop pass, and count a call as answered well only with `grpc-status: 0`.
-  "@ N/s" is the rate actually reached.
+  "@ N/s" is the rate actually reached. With `--repeat N`, every repetition has its own
+  half-load pass: the figure is the median of their p99s (the upper one of an even count),
+  the range of them in brackets, and the goal is read on the median: one stall of a shared
+  machine longer than a hundredth of a pass (0.1 s of 10 s) decides that pass's p99 alone.
 - **peak RSS**: the kernel's high-water mark (`VmHWM`) of the server process, summed over its
   child processes if any (Prism is one `node` process, the mock and the baselines one Python
   process per worker).
@@ -126,6 +130,14 @@ def _fmt_ms(seconds: float, base: float | None) -> str:
     return f"{_ms(seconds):.1f}{_ratio(seconds, base)}"
 
 
+def half_load_p99(m: Measured) -> float | None:
+    """The row's p99 at half load: with repetitions, the median of theirs (the upper one of an
+    even count), so that one pass stalled by the shared machine does not stand for the row."""
+    if m.half_load_p99s:
+        return statistics.median_high(m.half_load_p99s)
+    return m.paced.p99 if m.paced is not None else None
+
+
 def _answers(m: Measured) -> str:
     if m.problems:
         return "**INVALID** (see Problems)"
@@ -140,7 +152,6 @@ def _answers(m: Measured) -> str:
 def _row_cells(m: Measured, base: Measured | None) -> list[str]:
     sat, paced = m.saturation, m.paced
     b_sat = base.saturation if base else None
-    b_paced = base.paced if base else None
     rate = f"{sat.rate:,.0f}{_ratio(sat.rate, b_sat.rate if b_sat else None)}" if sat else "n/a"
     if len(m.rates) > 1:
         rate += f" [{min(m.rates):,.0f}-{max(m.rates):,.0f}]"
@@ -152,8 +163,13 @@ def _row_cells(m: Measured, base: Measured | None) -> list[str]:
     )
     p50 = _fmt_ms(sat.p50, b_sat.p50 if b_sat else None) if sat else "n/a"
     p99 = _fmt_ms(sat.p99, b_sat.p99 if b_sat else None) if sat else "n/a"
-    if paced is not None:
-        half = f"{_fmt_ms(paced.p99, b_paced.p99 if b_paced else None)} @ {paced.rate:,.0f}/s"
+    half_p99 = half_load_p99(m)
+    if paced is not None and half_p99 is not None:
+        base_half = half_load_p99(base) if base else None
+        half = f"{_fmt_ms(half_p99, base_half)} @ {paced.rate:,.0f}/s"
+        if len(m.half_load_p99s) > 1:
+            low, high = min(m.half_load_p99s), max(m.half_load_p99s)
+            half += f" [{_ms(low):.1f}-{_ms(high):.1f}]"
         if m.paced_lag_p99 > 0.002:
             half += f" (generator late by up to {_ms(m.paced_lag_p99):.0f} ms)"
     else:
@@ -236,8 +252,9 @@ def targets(results: Sequence[Measured]) -> list[str]:
         if m is not None:
             ratio(f"{m.row.case.label} vs success", m, success, 0.8)
     for m in results:
-        if m.paced is not None and not m.problems and m.row.target.startswith("mock"):
-            p99 = _ms(m.paced.p99)
+        half_p99 = half_load_p99(m)
+        if half_p99 is not None and not m.problems and m.row.target.startswith("mock"):
+            p99 = _ms(half_p99)
             add(
                 f"p99 at half load, {m.row.target}, {m.row.case.label}",
                 p99,

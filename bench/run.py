@@ -71,6 +71,8 @@ class Measured:
     cpu_per_request: float = float("nan")  # server CPU seconds per answer at saturation
     load: float = float("nan")  # the machine's 1-minute load average after the row
     rates: list[float] = field(default_factory=list)  # req/s of every repetition
+    # p99 at half load of every repetition (seconds), in order; the report shows their median
+    half_load_p99s: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: str | None = None
 
@@ -356,8 +358,9 @@ def rotation_check(
 
 
 def median_run(measured: list[Measured]) -> Measured:
-    """The repetition with the median req/s (the upper one of an even count); a repetition
-    with problems is shown instead, so that no problem hides behind a good run."""
+    """The repetition with the median req/s (the upper one of an even count), carrying every
+    repetition's req/s and p99 at half load; a repetition with problems is shown instead, so
+    that no problem hides behind a good run."""
     troubled = [m for m in measured if m.problems]
     if troubled:
         return troubled[0]
@@ -366,6 +369,7 @@ def median_run(measured: list[Measured]) -> Measured:
         return measured[0]
     middle = measured[rated[len(rated) // 2][1]]
     middle.rates = [rate for rate, _ in rated]
+    middle.half_load_p99s = [m.paced.p99 for m in measured if m.paced is not None]
     return middle
 
 
