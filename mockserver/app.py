@@ -49,6 +49,7 @@ from zitadel_mock.protocols.rest_control import RestControl
 from zitadel_mock.protocols.rest_management import ManagementRest
 from zitadel_mock.protocols.rest_operation import RestRoutes, with_rest_operations
 from zitadel_mock.protocols.token_endpoint import ServeTokenEndpoint
+from zitadel_mock.server.logs import AccessLog
 from zitadel_mock.state.store import Store
 
 ENV_PREFIX: Final = "ZITADEL_MOCK_"
@@ -152,7 +153,8 @@ class MockApp(RememberConnection):
     From the outside in (each layer is starlette-style middleware, ``Layer(app, ...)``):
 
     1. ``RememberConnection``: the server's way to drop an exchange, for the faults (MockApp
-       is this layer, so that it costs no call of its own).
+       is this layer, so that it costs no call of its own). Just inside it, when
+       :meth:`log_access` asked for it, the access log (``server/logs.AccessLog``).
     2. ``KeepEncodedSlashes``, then ``ByPath`` for the v2 and v2beta prefixes to ``ConnectApp``
        (Connect, gRPC and gRPC-web as connect-go serves them, with their own CORS), then
        ``Cors``: ZITADEL's HTTP front.
@@ -221,6 +223,12 @@ class MockApp(RememberConnection):
         # MockApp is the outermost layer itself (RememberConnection's __call__): no call of its
         # own per request.
         super().__init__(app)
+
+    def log_access(self) -> None:
+        """Write an access line for every HTTP request (:class:`AccessLog`), just inside this
+        outermost layer. Not around it: the access log passes its own ``send`` on, and this
+        layer must see the server's, or a fault that drops the connection finds no way to."""
+        self.app = AccessLog(self.app)
 
     def when_built(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (in the build thread) once the deferred apps are built."""

@@ -30,7 +30,7 @@ from zitadel_mock.control.plane import (
     DEFAULT_NAMESPACE_TTL,
 )
 from zitadel_mock.fixtures.loader import FixtureError, load_fixtures_file
-from zitadel_mock.server.logs import FORMATS, AccessLog, log_config
+from zitadel_mock.server.logs import FORMATS, log_config
 from zitadel_mock.server.serving import (
     StopRequest,
     bind,
@@ -370,9 +370,10 @@ def worker_app() -> ASGIApp:
     mock = create_app()
     mock.when_built(warm_up)
     mock.when_built(freeze_built)
-    app: ASGIApp = AccessLog(mock) if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1" else mock
+    if os.environ.get(WORKER_ACCESS_LOG_ENV) == "1":
+        mock.log_access()
     freeze_start_up()
-    return app
+    return mock
 
 
 def _single_app(
@@ -389,9 +390,10 @@ def _single_app(
     mock.when_built(warm_up)  # after the deferred apps, built once the port listens
     mock.when_built(freeze_built)
     mock.when_failed(fail)
-    app: ASGIApp = AccessLog(mock) if access_log else mock
+    if access_log:
+        mock.log_access()
     freeze_start_up()
-    return app
+    return mock
 
 
 def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:

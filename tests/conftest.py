@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 import httpx
 import pytest
@@ -114,12 +114,20 @@ class LiveServer:
         self.log.close()
 
 
+QUIET: Final = ("--no-access-log", "--log-level", "warning")
+
+
 def start_server(
-    *args: str, env: dict[str, str] | None = None, own_group: bool = False
+    *args: str,
+    env: dict[str, str] | None = None,
+    own_group: bool = False,
+    access_log: bool = False,
 ) -> LiveServer:
     """Start the mock as a separate process and wait until it accepts connections.
 
-    ``own_group`` puts it (and its workers) in a process group of its own, for ``kill9``.
+    Quiet unless ``access_log`` (then as users start it: access log on, level info, into
+    :meth:`LiveServer.stderr`). ``own_group`` puts it (and its workers) in a process group of
+    its own, for ``kill9``.
     """
     port = free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by LiveServer.stop
@@ -131,9 +139,7 @@ def start_server(
             "serve",
             "--port",
             str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
+            *(() if access_log else QUIET),
             *args,
         ],
         cwd=ROOT,
@@ -166,6 +172,21 @@ def server() -> Iterator[LiveServer]:
     live = start_server()
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="session")
+def logged_server() -> Iterator[LiveServer]:
+    """One mock as users start it (access log on, level info) for the whole session."""
+    live = start_server(access_log=True)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(params=["quiet", "access log on"])
+def either_server(request: pytest.FixtureRequest) -> LiveServer:
+    """The session's quiet mock, then the one with its access log on: for what the access log,
+    which wraps the server's ``send``, could break (a fault's way to drop the exchange)."""
+    return request.getfixturevalue("server" if request.param == "quiet" else "logged_server")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -16,9 +16,18 @@ from tests.support.control_helpers import fresh_ns, journal, rotate, sequence
 MAX_STALL = 1.0
 
 
-@pytest.fixture(scope="module")
-def faulty() -> Iterator[LiveServer]:
-    live = start_server("--max-stall", str(MAX_STALL))
+@pytest.fixture(
+    scope="module",
+    params=[(1, False), (1, True), (2, True)],
+    ids=["quiet", "access log on", "2 workers, access log on"],
+)
+def faulty(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The mock quiet, and as users start it, with one worker and two: the access log, which
+    wraps the server's ``send``, must leave the faults their way to drop the connection."""
+    workers, access_log = request.param
+    live = start_server(
+        "--max-stall", str(MAX_STALL), "--workers", str(workers), access_log=access_log
+    )
     yield live
     live.stop()
 

@@ -90,51 +90,53 @@ def test_a_grpc_client_deadline_shorter_than_a_delay_expires(server: LiveServer)
     assert outcome.code == grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
 
 
-def test_fault_close_resets_only_the_stream_over_http2(server: LiveServer) -> None:
+def test_fault_close_resets_only_the_stream_over_http2(either_server: LiveServer) -> None:
     ns = fresh_ns()
     pairs = metadata("admin-pat", None, ("x-mock-namespace", ns))
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+    with grpc.insecure_channel(f"127.0.0.1:{either_server.port}") as channel:
         dropped = call_grpc(channel, PORTAL, WEB, pairs=[*pairs, ("prefer", "fault=close")])
         after = call_grpc(channel, PORTAL, WEB, pairs=pairs)  # same channel, same connection
     assert dropped.code == grpc.StatusCode.CANCELLED.value[0]
     assert after.code == 0
 
 
-def test_fault_lost_rotates_but_the_client_gets_no_answer(server: LiveServer) -> None:
+def test_fault_lost_rotates_but_the_client_gets_no_answer(either_server: LiveServer) -> None:
     ns = fresh_ns()
-    before = sequence(server, ns)
-    outcome = call(server, "grpc", ns, ("prefer", "fault=lost"))
+    before = sequence(either_server, ns)
+    outcome = call(either_server, "grpc", ns, ("prefer", "fault=lost"))
     assert outcome.code == grpc.StatusCode.CANCELLED.value[0]
-    assert sequence(server, ns) == before + 1
+    assert sequence(either_server, ns) == before + 1
 
 
-def test_fault_empty_leaves_the_client_without_a_status(server: LiveServer) -> None:
-    outcome = call(server, "grpc", fresh_ns(), ("prefer", "fault=empty"))
+def test_fault_empty_leaves_the_client_without_a_status(either_server: LiveServer) -> None:
+    outcome = call(either_server, "grpc", fresh_ns(), ("prefer", "fault=empty"))
     assert (outcome.code, outcome.message) == (
         grpc.StatusCode.UNKNOWN.value[0],
         "No status received",
     )
 
 
-def test_fault_stall_runs_into_the_client_deadline(server: LiveServer) -> None:
-    outcome = call(server, "grpc", fresh_ns(), ("prefer", "fault=stall"), timeout=0.5)
+def test_fault_stall_runs_into_the_client_deadline(either_server: LiveServer) -> None:
+    outcome = call(either_server, "grpc", fresh_ns(), ("prefer", "fault=stall"), timeout=0.5)
     assert outcome.code == grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
 
 
-def test_fault_close_drops_the_connection_for_grpc_web(server: LiveServer) -> None:
+def test_fault_close_drops_the_connection_for_grpc_web(either_server: LiveServer) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
-        call(server, "grpc-web", fresh_ns(), ("prefer", "fault=close"))
+        call(either_server, "grpc-web", fresh_ns(), ("prefer", "fault=close"))
 
 
-def test_fault_truncate_resets_the_stream_after_part_of_the_message(server: LiveServer) -> None:
-    outcome = call(server, "grpc", fresh_ns(), ("prefer", "fault=truncate"))
+def test_fault_truncate_resets_the_stream_after_part_of_the_message(
+    either_server: LiveServer,
+) -> None:
+    outcome = call(either_server, "grpc", fresh_ns(), ("prefer", "fault=truncate"))
     assert outcome.code == grpc.StatusCode.CANCELLED.value[0]
     assert outcome.response is None
 
 
-def test_fault_truncate_cuts_the_grpc_web_body(server: LiveServer) -> None:
+def test_fault_truncate_cuts_the_grpc_web_body(either_server: LiveServer) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
-        call(server, "grpc-web", fresh_ns(), ("prefer", "fault=truncate"))
+        call(either_server, "grpc-web", fresh_ns(), ("prefer", "fault=truncate"))
 
 
 @pytest.mark.parametrize("wire", WIRES)

@@ -366,36 +366,42 @@ def test_queued_outcomes_answer_v2_calls(live: LiveServer) -> None:
     assert (first.status_code, second.status_code) == (404, 200)
 
 
-def test_a_close_fault_drops_the_connect_call(live: LiveServer) -> None:
+def test_a_close_fault_drops_the_connect_call(either_server: LiveServer) -> None:
     body = {"applicationId": WEB, "projectId": PORTAL}
     with pytest.raises(httpx.RemoteProtocolError):
-        httpx.post(f"{live.url}{V2}", json=body, headers={**V2_CONNECT, "Prefer": "fault=close"})
+        httpx.post(
+            f"{either_server.url}{V2}", json=body, headers={**V2_CONNECT, "Prefer": "fault=close"}
+        )
 
 
-def test_a_lost_fault_rotates_and_drops_the_answer(live: LiveServer) -> None:
+def test_a_lost_fault_rotates_and_drops_the_answer(either_server: LiveServer) -> None:
     ns = fresh_ns()
-    before = sequence(live, ns)
+    before = sequence(either_server, ns)
     headers = {**V2_CONNECT, "Prefer": "fault=lost", "X-Mock-Namespace": ns}
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(
-            f"{live.url}{V2}", json={"applicationId": WEB, "projectId": PORTAL}, headers=headers
+            f"{either_server.url}{V2}",
+            json={"applicationId": WEB, "projectId": PORTAL},
+            headers=headers,
         )
-    assert sequence(live, ns) == before + 1
+    assert sequence(either_server, ns) == before + 1
 
 
-def test_an_empty_fault_is_200_with_no_body(live: LiveServer) -> None:
+def test_an_empty_fault_is_200_with_no_body(either_server: LiveServer) -> None:
     headers = {**V2_CONNECT, "Prefer": "fault=empty"}
-    response = live.client.post(
+    response = either_server.client.post(
         V2, json={"applicationId": WEB, "projectId": PORTAL}, headers=headers
     )
     assert (response.status_code, response.content) == (200, b"")
 
 
-def test_a_truncate_fault_cuts_the_body(live: LiveServer) -> None:
+def test_a_truncate_fault_cuts_the_body(either_server: LiveServer) -> None:
     headers = {**V2_CONNECT, "Prefer": "fault=truncate"}
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(
-            f"{live.url}{V2}", json={"applicationId": WEB, "projectId": PORTAL}, headers=headers
+            f"{either_server.url}{V2}",
+            json={"applicationId": WEB, "projectId": PORTAL},
+            headers=headers,
         )
 
 
@@ -407,9 +413,10 @@ def test_a_forced_405_on_connect_is_connect_gos_405(live: LiveServer) -> None:
     assert (response.status_code, response.headers["allow"], response.content) == (405, "POST", b"")
 
 
-def test_a_close_fault_resets_the_grpc_stream(live: LiveServer) -> None:
+def test_a_close_fault_resets_the_grpc_stream(either_server: LiveServer) -> None:
     assert (
-        grpc_call(live, v2(), ("prefer", "fault=close")).code == grpc.StatusCode.CANCELLED.value[0]
+        grpc_call(either_server, v2(), ("prefer", "fault=close")).code
+        == grpc.StatusCode.CANCELLED.value[0]
     )
 
 
