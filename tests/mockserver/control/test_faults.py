@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +35,15 @@ def faulty(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     live.stop()
 
 
+def journal_written(server: LiveServer, ns: str) -> list[dict[str, Any]]:
+    """The namespace's journal once it holds an entry: a read flushes only its own worker's
+    batch, another worker's is written within 0.2 s (docs/frontend.md)."""
+    deadline = time.monotonic() + 2
+    while not (entries := journal(server, ns)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return entries
+
+
 def fault(server: LiveServer, ns: str, name: str) -> httpx.Response:
     return rotate(server, ns, headers={"Prefer": f"fault={name}"})
 
@@ -48,7 +60,7 @@ def test_lost_runs_the_call_then_drops_the_connection(faulty: LiveServer) -> Non
     with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
         fault(faulty, ns, "lost")
     assert sequence(faulty, ns) == 7  # the secret was rotated; the client never learnt it
-    (entry,) = journal(faulty, ns)
+    (entry,) = journal_written(faulty, ns)
     assert (entry["status"], entry["message"]) == (
         None,
         "the call answered 200; the response was dropped",
@@ -142,5 +154,28 @@ def test_a_fault_can_follow_a_delay(faulty: LiveServer) -> None:
     ns = fresh_ns()
     response = rotate(faulty, ns, headers={"Prefer": "delay=50, fault=empty"})
     assert response.content == b""
-    (entry,) = journal(faulty, ns)
+    (entry,) = journal_written(faulty, ns)
     assert entry["forced"] == {"source": "prefer", "prefer": "fault=empty, delay=50", "delayMs": 50}
+
+
+def access_line(server: LiveServer, request_id: str) -> str:
+    """The access line of ``request_id`` (held by the log for up to a tenth of a second)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for line in server.stderr().splitlines():
+            if line.endswith(f" request_id={request_id}"):
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"no access line for {request_id}")
+
+
+@pytest.mark.parametrize(("name", "status"), [("close", "-"), ("lost", "-"), ("empty", "200")])
+def test_an_exchange_a_fault_dropped_is_logged_without_a_status(
+    logged_server: LiveServer, name: str, status: str
+) -> None:
+    request_id = f"fault-{uuid.uuid4().hex[:12]}"
+    headers = {"Prefer": f"fault={name}", "X-Request-Id": request_id}
+    with contextlib.suppress(httpx.RemoteProtocolError):
+        rotate(logged_server, fresh_ns(), headers=headers)
+    line = access_line(logged_server, request_id)
+    assert f" zitadel_mock.access: POST {rotate_path(PORTAL, WEB)} {status} " in line
