@@ -79,34 +79,51 @@ def test_an_access_record_has_every_field_log_info_would_give_it() -> None:
     assert made.getMessage() == "POST /p 200 1.5ms request_id=r-1"
 
 
-LINE_FIELDS = st.fixed_dictionaries(
+# A request id the client may send and the line keeps (printable, 1 to 64 latin-1 characters).
+SENT_ID = st.text(
+    st.characters(min_codepoint=32, max_codepoint=255).filter(str.isprintable),
+    min_size=1,
+    max_size=64,
+)
+SCOPES = st.fixed_dictionaries(
     {
-        "request_id": st.text(min_size=1, max_size=64),
         "method": st.sampled_from(["GET", "POST", "OPTIONS", "PATCH"]),
         "path": st.text(max_size=80),
-        "status": st.none() | st.integers(100, 599),
-        "duration_ms": st.floats(0, 1e6, allow_nan=False),
+        "headers": st.lists(
+            st.tuples(
+                st.sampled_from([b"x-request-id", b"accept"]),
+                SENT_ID.map(lambda text: text.encode("latin-1")),
+            )
+        ),
         "http_version": st.none() | st.sampled_from(["1.0", "1.1", "2"]),
     }
 )
 
 
 @pytest.mark.parametrize("log_format", FORMATS)
-@given(fields=LINE_FIELDS, created=st.floats(0, 4e9))
+@given(
+    scope=SCOPES,
+    status=st.none() | st.integers(100, 599),
+    duration=st.floats(0, 1e6, allow_nan=False),
+    created=st.floats(0, 4e9),
+)
 def test_the_direct_line_is_the_line_logging_writes(
-    log_format: str, fields: dict[str, Any], created: float
+    log_format: str, scope: dict[str, Any], status: int | None, duration: float, created: float
 ) -> None:
     """AccessLog writes its line itself where the set-up is log_config's: byte for byte the line
-    ``log.handle(record)`` writes through the configured handler."""
+    ``log.handle(record)`` writes through the configured handler. The request always sends a
+    request id (the first of its own, else the last one here): with none, each path would draw
+    a random one of its own."""
+    scope = {**scope, "headers": [*scope["headers"], (b"x-request-id", b"last")]}
     with configured(log_format) as (log, stream):
         writer = direct_writer(log)
         assert writer is not None
-        record = AccessLog(None)._record(fields, created)  # type: ignore[arg-type]
-        log.handle(record)
+        fields = _fields(scope, status, duration)
+        log.handle(AccessLog(None)._record(fields, created))  # type: ignore[arg-type]
         through_logging = stream.getvalue()
         stream.seek(0)
         stream.truncate()
-        writer(created, record.getMessage(), fields)
+        writer(created, scope, status, duration)
         assert stream.getvalue() == through_logging
 
 
@@ -138,15 +155,18 @@ class CountingStream(io.StringIO):
         return super().write(text)
 
 
-def access_fields(n: int) -> dict[str, Any]:
+def access_scope(n: int) -> dict[str, Any]:
+    """A request whose access line's message is :func:`access_message` of ``n``."""
     return {
-        "request_id": f"r-{n}",
         "method": "POST",
         "path": "/p",
-        "status": 200,
-        "duration_ms": 1.0,
+        "headers": [(b"x-request-id", f"r-{n}".encode())],
         "http_version": "1.1",
     }
+
+
+def access_message(n: int) -> str:
+    return f"POST /p 200 1.0ms request_id=r-{n}"
 
 
 @contextlib.contextmanager
@@ -175,7 +195,7 @@ def test_access_lines_of_many_turns_leave_in_one_write_once_held_long_enough() -
 
         async def turns() -> tuple[str, str]:
             for n in range(3):
-                writer(1e9, f"line {n}", access_fields(n))
+                writer(1e9, access_scope(n), 200, 1.0)
                 await asyncio.sleep(0)  # each in a turn of its own
             during = stream.getvalue()
             await asyncio.sleep(0.15)  # its timer, due first, has run by then
@@ -183,7 +203,7 @@ def test_access_lines_of_many_turns_leave_in_one_write_once_held_long_enough() -
 
         during, after = asyncio.run(turns())
     assert during == ""  # held for a moment
-    assert messages(after) == ["line 0", "line 1", "line 2"]
+    assert messages(after) == [access_message(0), access_message(1), access_message(2)]
     assert stream.writes == 1
 
 
@@ -192,11 +212,11 @@ def test_as_many_lines_as_are_held_at_most_leave_at_once() -> None:
 
         async def burst() -> str:
             for n in range(HOLD_LINES + 1):
-                writer(1e9, f"line {n}", access_fields(n))
+                writer(1e9, access_scope(n), 200, 1.0)
             return stream.getvalue()
 
         written = asyncio.run(burst())
-    assert messages(written) == [f"line {n}" for n in range(HOLD_LINES)]
+    assert messages(written) == [access_message(n) for n in range(HOLD_LINES)]
     assert stream.writes == 1  # the last line waits for the next write
 
 
@@ -204,20 +224,20 @@ def test_a_line_held_when_its_loop_ended_leaves_with_the_next_loops_lines() -> N
     with held_lines(0.05) as (stream, writer):
 
         async def one_line(n: int, then: float) -> None:
-            writer(1e9, f"line {n}", access_fields(n))
+            writer(1e9, access_scope(n), 200, 1.0)
             await asyncio.sleep(then)
 
         asyncio.run(one_line(0, 0))  # the loop ends with its timer still set
         held = stream.getvalue()
         asyncio.run(one_line(1, 0.15))
     assert held == ""
-    assert messages(stream.getvalue()) == ["line 0", "line 1"]
+    assert messages(stream.getvalue()) == [access_message(0), access_message(1)]
 
 
 def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
     with held_lines(60.0) as (stream, writer):
-        writer(1e9, "line 0", access_fields(0))
-        assert messages(stream.getvalue()) == ["line 0"]
+        writer(1e9, access_scope(0), 200, 1.0)
+        assert messages(stream.getvalue()) == [access_message(0)]
 
 
 def test_another_record_and_a_flush_write_the_held_lines_first() -> None:
@@ -226,14 +246,14 @@ def test_another_record_and_a_flush_write_the_held_lines_first() -> None:
         assert writer is not None
 
         async def turn() -> str:
-            writer(1e9, "access 1", access_fields(1))
+            writer(1e9, access_scope(1), 200, 1.0)
             logging.getLogger("zitadel_mock.test").warning("a warning")
-            writer(1e9, "access 2", access_fields(2))
+            writer(1e9, access_scope(2), 200, 1.0)
             logging.getLogger("zitadel_mock").handlers[0].flush()  # as logging.shutdown does
             return stream.getvalue()
 
         written = asyncio.run(turn())
-    assert messages(written) == ["access 1", "a warning", "access 2"]
+    assert messages(written) == [access_message(1), "a warning", access_message(2)]
 
 
 def test_a_failing_stream_is_reported_as_logging_reports_it() -> None:
@@ -244,7 +264,7 @@ def test_a_failing_stream_is_reported_as_logging_reports_it() -> None:
         writer = direct_writer(log)
         assert writer is not None
         stream.close()  # writing to it raises ValueError
-        writer(1e9, "lost", access_fields(1))
+        writer(1e9, access_scope(1), 200, 1.0)
     assert [record.name for record in reported] == [ACCESS_LOGGER]
 
 
