@@ -13,7 +13,10 @@ less with the shared machine's load than ``make bench``'s req/s.
 
 Cases: REST success (a rotation of app "web"), REST 401 (no token), REST 404 (unknown app), gRPC
 (HTTP/2 scope with the trailers extension; h2 itself is not in it) and gRPC-web (binary, over
-HTTP/1.1). Every answer's status (and gRPC status) is checked.
+HTTP/1.1). Every answer's status (and gRPC status) is checked. ``--access-log`` turns the access
+log on, as ``zitadel-mock serve`` starts it (its lines to /dev/null); without it the app is
+``make bench``'s quiet rows'. ``bench/studies/instructions.py`` runs this script under valgrind
+and counts instructions instead of timing them.
 
 ``--against DIR`` (once or more) runs this script under ``DIR/.venv/bin/python`` and under this
 interpreter in turn, ``--runs`` times each, alternating, and prints a column for each: the way to
@@ -36,6 +39,7 @@ import asyncio
 import gc
 import importlib
 import json
+import os
 import statistics
 import struct
 import subprocess
@@ -193,13 +197,21 @@ def check(case: Case, answers: list[dict[str, Any]]) -> None:
 
 
 async def measure(
-    n: int, rounds: int, only: list[str], statistic: str, journal_size: int | None = None
+    n: int,
+    rounds: int,
+    only: list[str],
+    statistic: str,
+    journal_size: int | None = None,
+    *,
+    access_log: bool = False,
 ) -> dict[str, float]:
     module = _app_module()
     settings = (
         module.Settings() if journal_size is None else module.Settings(journal_size=journal_size)
     )
     app = module.build_app(settings)
+    if access_log:
+        log_access(app)
     cases = {name: CASES[name] for name in only}
     for case in cases.values():  # warm-up: caches, compiled validators, the journal's batches
         await drive(app, case, max(n // 4, 50))
@@ -210,6 +222,17 @@ async def measure(
             per_round[name].append(await drive(app, case, n))
     pick = min if statistic == "min" else statistics.median
     return {name: pick(values) * 1e6 for name, values in per_round.items()}
+
+
+def log_access(app: Any) -> None:
+    """The access log on, as ``zitadel-mock serve`` starts it, its lines written to /dev/null."""
+    import logging.config  # noqa: PLC0415
+
+    logs = importlib.import_module("zitadel_mock.server.logs")
+    config = logs.log_config("text", "info")
+    config["handlers"]["main"]["stream"] = open(os.devnull, "w")  # noqa: SIM115 - for the run
+    logging.config.dictConfig(config)
+    app.log_access()
 
 
 def compare(others: list[Path], runs: int, argv: list[str]) -> None:
@@ -267,17 +290,28 @@ def main() -> None:
     parser.add_argument(
         "--journal-size", type=int, help="the app's journal size (default: as users start it)"
     )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="the access log on, as by default (off as in make bench's quiet rows otherwise)",
+    )
     args = parser.parse_args()
     only = args.case or list(CASES)
     if args.against is not None:
         passed = ["-n", str(args.n), "--rounds", str(args.rounds), "--statistic", args.statistic]
         if args.journal_size is not None:
             passed += ["--journal-size", str(args.journal_size)]
+        if args.access_log:
+            passed.append("--access-log")
         for name in only:
             passed += ["--case", name]
         compare([path.resolve() for path in args.against], args.runs, passed)
         return
-    result = asyncio.run(measure(args.n, args.rounds, only, args.statistic, args.journal_size))
+    result = asyncio.run(
+        measure(
+            args.n, args.rounds, only, args.statistic, args.journal_size, access_log=args.access_log
+        )
+    )
     if args.json:
         print(json.dumps(result))
         return

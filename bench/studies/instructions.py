@@ -1,0 +1,121 @@
+"""``python -m bench.studies.instructions``: instructions per request, counted, not timed.
+
+On a shared guest, time per request moves by a fifth from one pass to the next, with no change
+of code (bench/PROFILE.md); the number of instructions a request executes hardly moves at all.
+This study runs the in-process harness (``inprocess_cpu.py``: the ASGI app as users start it,
+no socket) under valgrind's cachegrind, which counts every instruction the process executes
+(``--cache-sim=no``: no cache model, so no estimate of time). Each case runs twice, with ``n``
+and ``3n`` requests (each after its warm-up of a quarter as many), and the difference of the two
+counts, divided by the requests between them, is the figure: the start-up, the app's building
+and the first requests' one-time work cancel out. ``PYTHONHASHSEED=0`` keeps dict and set
+layouts the same from run to run: two runs of one checkout with the same ``-n`` agree to about
+100 instructions in 575,000. Compare figures of one ``-n`` only: another moves them by up to 2%
+(the journal starts trimming once it holds its 1,000 entries, a batch is written every 256).
+
+    .venv/bin/python -m bench.studies.instructions                  # this checkout
+    .venv/bin/python -m bench.studies.instructions --against DIR    # and another, side by side
+
+Instructions are not time: a cache miss costs more than an instruction, a system call is not
+counted (nor the kernel's side of a socket). The figure says whether a change makes a request
+do less work; ``make bench`` says what that buys over real sockets. valgrind is installed from
+Debian's packages when missing (as root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench import tools
+
+ROOT = Path(__file__).resolve().parents[2]
+HARNESS = ROOT / "bench" / "studies" / "inprocess_cpu.py"
+# The cases of the harness, and the one run with the access log on (as users start the mock).
+CASES: dict[str, tuple[str, bool]] = {
+    "REST success": ("REST success", False),
+    "REST success, access log on": ("REST success", True),
+    "REST 401": ("REST 401", False),
+    "REST 404": ("REST 404", False),
+    "gRPC success": ("gRPC success", False),
+    "gRPC-web success": ("gRPC-web success", False),
+}
+_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def counted(python: str, cwd: Path, case: str, access_log: bool, n: int) -> int:
+    """Instructions of one run of the harness: ``n`` requests of ``case`` after its warm-up."""
+    argv = [python, str(HARNESS), "-n", str(n), "--rounds", "1", "--case", case]
+    if access_log:
+        argv.append("--access-log")
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            *argv,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        check=False,
+    )
+    found = _REFS.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{case} under valgrind failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_request(python: str, cwd: Path, name: str, n: int) -> float:
+    case, access_log = CASES[name]
+    # The harness warms up with n // 4 requests before its n: 1.25 n in all.
+    few, many = n, 3 * n
+    extra = (many + many // 4) - (few + few // 4)
+    return (
+        counted(python, cwd, case, access_log, many) - counted(python, cwd, case, access_log, few)
+    ) / extra
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=500, help="requests of the shorter run")
+    parser.add_argument("--case", action="append", choices=list(CASES), help="only these cases")
+    parser.add_argument("--against", type=Path, help="another checkout with its own .venv")
+    args = parser.parse_args()
+    missing = tools.ensure("valgrind", "valgrind")
+    if missing:
+        raise SystemExit(missing)
+    checkouts = {"this checkout": (sys.executable, ROOT)}
+    if args.against is not None:
+        other = args.against.resolve()
+        checkouts = {str(other): (str(other / ".venv/bin/python"), other), **checkouts}
+    names = args.case or list(CASES)
+    jobs = [(label, name) for name in names for label in checkouts]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        figures = dict(
+            zip(
+                jobs,
+                pool.map(lambda job: per_request(*checkouts[job[0]], job[1], args.n), jobs),
+                strict=True,
+            )
+        )
+    labels = list(checkouts)
+    ratio = " | ratio" if len(labels) > 1 else ""
+    print(f"| case | {' | '.join(labels)}{ratio} |")
+    print(f"| --- |{' ---: |' * len(labels)}{' ---: |' if ratio else ''}")
+    for name in names:
+        cells = [f"{figures[(label, name)]:,.0f}" for label in labels]
+        if ratio:
+            cells.append(f"{figures[(labels[-1], name)] / figures[(labels[0], name)]:.3f}")
+        print(f"| {name} | {' | '.join(cells)} |")
+    print(f"\nInstructions per request (cachegrind; runs of {args.n} and {3 * args.n} requests).")
+
+
+if __name__ == "__main__":
+    main()
