@@ -8,9 +8,10 @@ no socket) under valgrind's cachegrind, which counts every instruction the proce
 and ``3n`` requests (each after its warm-up of a quarter as many), and the difference of the two
 counts, divided by the requests between them, is the figure: the start-up, the app's building
 and the first requests' one-time work cancel out. ``PYTHONHASHSEED=0`` keeps dict and set
-layouts the same from run to run: two runs of one checkout with the same ``-n`` agree to about
-100 instructions in 575,000. Compare figures of one ``-n`` only: another moves them by up to 2%
-(the journal starts trimming once it holds its 1,000 entries, a batch is written every 256).
+layouts the same from run to run: two runs of one checkout with the same ``-n`` agreed to
+within 1,200 instructions in 575,000 (0.2%). Compare figures of one ``-n`` only: another moves
+them by up to 2% (the journal starts trimming once it holds its 1,000 entries, a batch is
+written every 256).
 
     .venv/bin/python -m bench.studies.instructions                  # this checkout
     .venv/bin/python -m bench.studies.instructions --against DIR    # and another, side by side
