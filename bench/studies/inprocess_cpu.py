@@ -214,7 +214,7 @@ async def measure(
         log_access(app)
     cases = {name: CASES[name] for name in only}
     for case in cases.values():  # warm-up: caches, compiled validators, the journal's batches
-        await drive(app, case, max(n // 4, 50))
+        await drive(app, case, warm_up_requests(n))
     per_round: dict[str, list[float]] = {name: [] for name in cases}
     gc.collect()
     for _ in range(rounds):
@@ -222,6 +222,11 @@ async def measure(
             per_round[name].append(await drive(app, case, n))
     pick = min if statistic == "min" else statistics.median
     return {name: pick(values) * 1e6 for name, values in per_round.items()}
+
+
+def warm_up_requests(n: int) -> int:
+    """The requests of a case's warm-up before its ``n`` measured ones."""
+    return max(n // 4, 50)
 
 
 def log_access(app: Any) -> None:

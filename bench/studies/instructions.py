@@ -5,9 +5,9 @@ of code (bench/PROFILE.md); the number of instructions a request executes hardly
 This study runs the in-process harness (``inprocess_cpu.py``: the ASGI app as users start it,
 no socket) under valgrind's cachegrind, which counts every instruction the process executes
 (``--cache-sim=no``: no cache model, so no estimate of time). Each case runs twice, with ``n``
-and ``3n`` requests (each after its warm-up of a quarter as many), and the difference of the two
-counts, divided by the requests between them, is the figure: the start-up, the app's building
-and the first requests' one-time work cancel out. ``PYTHONHASHSEED=0`` keeps dict and set
+and ``3n`` requests (each after the harness's warm-up), and the difference of the two counts,
+divided by the requests between them, is the figure: the start-up, the app's building and the
+first requests' one-time work cancel out. ``PYTHONHASHSEED=0`` keeps dict and set
 layouts the same from run to run: two runs of one checkout with the same ``-n`` agreed to
 within 1,200 instructions in 575,000 (0.2%). Compare figures of one ``-n`` only: another moves
 them by up to 2% (the journal starts trimming once it holds its 1,000 entries, a batch is
@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench import tools
+from bench.studies.inprocess_cpu import warm_up_requests
 
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS = ROOT / "bench" / "studies" / "inprocess_cpu.py"
@@ -75,9 +76,8 @@ def counted(python: str, cwd: Path, case: str, access_log: bool, n: int) -> int:
 
 def per_request(python: str, cwd: Path, name: str, n: int) -> float:
     case, access_log = CASES[name]
-    # The harness warms up with n // 4 requests before its n: 1.25 n in all.
-    few, many = n, 3 * n
-    extra = (many + many // 4) - (few + few // 4)
+    few, many = n, 3 * n  # each after the harness's own warm-up
+    extra = (many + warm_up_requests(many)) - (few + warm_up_requests(few))
     return (
         counted(python, cwd, case, access_log, many) - counted(python, cwd, case, access_log, few)
     ) / extra
