@@ -135,6 +135,12 @@ def _reject_constant(name: str) -> None:
     raise ValueError(name)
 
 
+# Made once: json.loads with arguments builds a decoder, and its scanner, on every call. Its
+# ``decode`` is what json.loads calls on a str (json.loads's own check for a leading BOM fails
+# at position 0, as the decoder does on one).
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=list, parse_constant=_reject_constant)
+
+
 def _syntax_error(operation: SecretOperation, text: str, at: int, valid: bool = False) -> MockError:
     """A JSON syntax error in Go's words: EOF, an unexpected token, or an invalid value.
 
@@ -173,7 +179,7 @@ def decode_json(operation: SecretOperation, data: bytes) -> Message:
             None
         )
     try:
-        document = json.loads(text, object_pairs_hook=list, parse_constant=_reject_constant)
+        document = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise _syntax_error(operation, text, exc.pos) from None
     except ValueError as exc:  # NaN, Infinity: not JSON
