@@ -7,12 +7,17 @@ The connection (:class:`zitadel_mock.server.h2_protocol.H2Protocol`) is given a 
 only collects what it writes, and fed the bytes h2load sends for the bench's gRPC case (one
 HPACK encoder for the connection, as a client keeps it): HEADERS then DATA with END_STREAM, a
 WINDOW_UPDATE for the connection every so often. Each call's answer is checked (one
-``grpc-status: 0`` per call, read back with our own HPACK decoder). Two apps: ``mock``, the
-app as ``zitadel-mock serve`` builds it (demo fixtures, journal on), and ``bare``, an ASGI app
-that answers the same frames and trailers with no work, so that its figure is the HTTP/2
-layer alone. Two layouts: ``1x1`` (one call in flight, as each of the bench's 32 connections
-has) and ``1x32`` (32 calls fed at once, as each of 4 connections x 32 streams). The process's
-CPU time per call, median of the rounds, in µs; uvloop's loop, as served.
+``grpc-status: 0`` per call, read back with hpack's decoder). The client's own work is kept
+small, since ``bench.studies.instructions`` counts every instruction of the process: once the
+encoder gives a block of indexed fields only (from the second call on), that block is every
+call's, and an answer block of indexed fields only is decoded once while the table stands
+still (``tests/bench/test_h2_inprocess.py`` holds both to the full coding). That client costs
+about 32,000 instructions a call; hpack's coding of every block cost 405,000. Two apps:
+``mock``, the app as ``zitadel-mock serve`` builds it (demo fixtures, journal on), and
+``bare``, an ASGI app that answers the same frames and trailers with no work, so that its
+figure is the HTTP/2 layer alone. Two layouts: ``1x1`` (one call in flight, as each of the
+bench's 32 connections has) and ``1x32`` (32 calls fed at once, as each of 4 connections x 32
+streams). The process's CPU time per call, median of the rounds, in µs; uvloop's loop, as served.
 
 What it leaves out: the kernel's side of the socket and uvloop's reads and writes (the same for
 every change of the HTTP/2 layer), which ``bench.studies.server_ab`` includes.
@@ -24,8 +29,8 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -34,25 +39,22 @@ from typing import Any
 
 import hpack
 import uvloop
-from hyperframe.frame import DataFrame, Frame, HeadersFrame, SettingsFrame, WindowUpdateFrame
+from hyperframe.frame import SettingsFrame, WindowUpdateFrame
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from bench.cases import GRPC_METHOD, grpc_message
+from bench.load.grpc_paced import (
+    END_HEADERS,
+    END_STREAM,
+    PADDED,
+    PREFACE,
+    PRIORITY,
+    Frame,
+    frame,
+)
 from zitadel_mock.app import Settings, build_app
 from zitadel_mock.server.h2_protocol import H2Protocol
-
-PORTAL = "319487650192752641"
-WEB = "319487671630840321"
-GRPC_METHOD = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-
-def grpc_message() -> bytes:
-    message = b""
-    for number, value in ((1, PORTAL), (2, WEB)):
-        data = value.encode()
-        message += bytes([number << 3 | 2, len(data)]) + data
-    return b"\x00" + struct.pack(">I", len(message)) + message
 
 
 class Transport:
@@ -107,6 +109,8 @@ class Client:
             ("content-length", str(len(grpc_message()))),
         ]
         self.body = grpc_message()
+        # The header block once it is indexed fields only: the encoder gives it for every call.
+        self.steady_block: bytes | None = None
 
     def preface(self) -> bytes:
         ack = SettingsFrame(0)
@@ -115,29 +119,52 @@ class Client:
 
     def call(self) -> bytes:
         sid, self.stream_id = self.stream_id, self.stream_id + 2
-        headers = HeadersFrame(sid, data=self.encoder.encode(self.headers))
-        headers.flags.add("END_HEADERS")
-        data = DataFrame(sid, data=self.body)
-        data.flags.add("END_STREAM")
-        out = headers.serialize() + data.serialize()
+        block = self.steady_block
+        if block is None:
+            block = self.encoder.encode(self.headers)
+            if indexed_only(block):  # the encoder's table is left as it was: so from now on
+                self.steady_block = block
+        out = frame(Frame.HEADERS, END_HEADERS, sid, block)
+        out += frame(Frame.DATA, END_STREAM, sid, self.body)
         if sid % 200 == 1:  # the client gives the connection's window back now and then
             out += WindowUpdateFrame(0, window_increment=1 << 20).serialize()
         return out
 
 
+def indexed_only(block: bytes) -> bool:
+    """Whether an HPACK block is only indexed fields of one byte each (RFC 7541 section 6.1):
+    decoding or encoding it leaves the dynamic table as it was."""
+    return all(byte >= 0x80 and byte != 0xFF for byte in block)
+
+
 def ok_answers(written: bytes) -> int:
-    """How many HEADERS blocks in ``written`` carry ``grpc-status: 0``."""
+    """How many HEADERS blocks in ``written`` carry ``grpc-status: 0``, every block decoded in
+    order by one HPACK decoder. A block of indexed fields only (the rule for each answer once
+    the table holds its fields) changes no table, so what it decoded to is kept and reused
+    until a block that may change the table comes: the same result, without hpack's Python
+    decoding of each block again (which cost more instructions than the server's HTTP/2 layer)."""
     decoder = hpack.Decoder()
+    known: dict[bytes, bool] = {}
     count = 0
-    view = memoryview(written)
-    while len(view) >= 9:
-        frame, length = Frame.parse_frame_header(view[:9])
-        frame.parse_body(view[9 : 9 + length])
-        view = view[9 + length :]
-        if isinstance(frame, HeadersFrame):
-            for name, value in decoder.decode(frame.data, raw=True):
-                if name == b"grpc-status" and value == b"0":
-                    count += 1
+    at, end = 0, len(written)
+    while end - at >= 9:
+        length = int.from_bytes(written[at : at + 3], "big")
+        kind, flags = written[at + 3], written[at + 4]
+        payload = written[at + 9 : at + 9 + length]
+        at += 9 + length
+        if kind == Frame.CONTINUATION or (kind == Frame.HEADERS and flags & (PADDED | PRIORITY)):
+            raise SystemExit("a header block in CONTINUATION, padded or prioritised: not read here")
+        if kind != Frame.HEADERS:
+            continue
+        ok = known.get(payload)
+        if ok is None:
+            fields = decoder.decode(payload, raw=True)
+            ok = any(name == b"grpc-status" and value == b"0" for name, value in fields)
+            if indexed_only(payload):
+                known[payload] = ok
+            else:
+                known.clear()
+        count += ok
     return count
 
 
@@ -207,7 +234,7 @@ async def measure(app_kind: str, layout: str, n: int, rounds: int) -> float:
         protocol.connection_made(transport)  # type: ignore[arg-type]
         client = Client()
         protocol.data_received(client.preface())
-        count = max(n // 4, 64) if warm else n
+        count = warm_up_calls(n) if warm else n
         reads = batches(client, count, in_flight)
         gc.collect()
         started = time.process_time()
@@ -221,13 +248,20 @@ async def measure(app_kind: str, layout: str, n: int, rounds: int) -> float:
     return statistics.median(per_round) * 1e6
 
 
+def warm_up_calls(n: int) -> int:
+    """The calls of a case's warm-up connection before its rounds of ``n``."""
+    return max(n // 4, 64)
+
+
 CASES = [(app, layout) for app in ("bare", "mock") for layout in ("1x1", "1x32")]
 
 
-def run_here(n: int, rounds: int) -> dict[str, float]:
+def run_here(n: int, rounds: int, only: list[str] | None = None) -> dict[str, float]:
     results = {}
     for app_kind, layout in CASES:
-        results[f"{app_kind} {layout}"] = uvloop.run(measure(app_kind, layout, n, rounds))
+        name = f"{app_kind} {layout}"
+        if not only or name in only:
+            results[name] = uvloop.run(measure(app_kind, layout, n, rounds))
     return results
 
 
@@ -238,9 +272,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="alternating runs with --against")
     parser.add_argument("--against", type=Path, action="append", default=[])
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=[f"{app} {layout}" for app, layout in CASES],
+        help="only these cases (without --against)",
+    )
     args = parser.parse_args()
     if args.json or not args.against:
-        results = run_here(args.n, args.rounds)
+        results = run_here(args.n, args.rounds, args.case)
         if args.json:
             print(json.dumps(results))
         else:
@@ -254,7 +294,11 @@ def main() -> None:
             python = sys.executable if checkout is None else str(checkout / ".venv/bin/python")
             cwd = str(checkout) if checkout is not None else str(here.parents[2])
             argv = [python, str(here), "--json", "-n", str(args.n), "--rounds", str(args.rounds)]
-            out = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=cwd)
+            # This checkout's harness and its bench package, the other checkout's mock.
+            env = {**os.environ, "PYTHONPATH": str(here.parents[2])}
+            out = subprocess.run(
+                argv, capture_output=True, text=True, check=False, cwd=cwd, env=env
+            )
             if out.returncode != 0:
                 raise SystemExit(f"{checkout or 'this checkout'}: {out.stderr.strip()[-2000:]}")
             columns.setdefault(str(checkout or "this checkout"), []).append(json.loads(out.stdout))

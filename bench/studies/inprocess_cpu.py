@@ -12,8 +12,9 @@ what is measured is the app's own cost (the part this repository can change), wh
 less with the shared machine's load than ``make bench``'s req/s.
 
 Cases: REST success (a rotation of app "web"), REST 401 (no token), REST 404 (unknown app), gRPC
-(HTTP/2 scope with the trailers extension; h2 itself is not in it) and gRPC-web (binary, over
-HTTP/1.1). Every answer's status (and gRPC status) is checked. ``--access-log`` turns the access
+(HTTP/2 scope with the trailers extension; h2 itself is not in it), gRPC-web (binary, over
+HTTP/1.1), and v2's GenerateClientSecret over Connect, JSON and binary proto, of the same app.
+Every answer's status (and gRPC status) is checked. ``--access-log`` turns the access
 log on, as ``zitadel-mock serve`` starts it (its lines to /dev/null); without it the app is
 ``make bench``'s quiet rows'. ``bench/studies/instructions.py`` runs this script under valgrind
 and counts instructions instead of timing them.
@@ -41,7 +42,6 @@ import importlib
 import json
 import os
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -58,22 +58,18 @@ def _app_module() -> Any:
         return importlib.import_module("mock" + "server.app")
 
 
-PORTAL = "319487650192752641"
-WEB = "319487671630840321"
-UNKNOWN_APP = "999999999999999999"
-GRPC_METHOD = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"
-
-
-def rotate_path(app: str) -> str:
-    return f"/management/v1/projects/{PORTAL}/apps/{app}/oidc_config/_generate_client_secret"
-
-
-def grpc_message() -> bytes:
-    message = b""
-    for number, value in ((1, PORTAL), (2, WEB)):
-        data = value.encode()
-        message += bytes([number << 3 | 2, len(data)]) + data
-    return b"\x00" + struct.pack(">I", len(message)) + message
+if not __package__:  # run as a script (as --against and bench.studies.instructions run it)
+    sys.path.append(str(Path(__file__).resolve().parents[2]))  # after the checkout's own mock
+from bench.cases import (  # noqa: E402 - the path above first
+    GRPC_METHOD,
+    PORTAL,
+    UNKNOWN_APP,
+    V2_PATH,
+    WEB,
+    grpc_message,
+    rotate_path,
+    v2_message,
+)
 
 
 class Case:
@@ -121,14 +117,16 @@ class Case:
 
 CASES: dict[str, Case] = {
     "REST success": Case(
-        rotate_path(WEB),
+        rotate_path(PORTAL, WEB),
         [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
         b"{}",
         200,
     ),
-    "REST 401": Case(rotate_path(WEB), [(b"content-type", b"application/json")], b"{}", 401),
+    "REST 401": Case(
+        rotate_path(PORTAL, WEB), [(b"content-type", b"application/json")], b"{}", 401
+    ),
     "REST 404": Case(
-        rotate_path(UNKNOWN_APP),
+        rotate_path(PORTAL, UNKNOWN_APP),
         [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
         b"{}",
         404,
@@ -155,6 +153,18 @@ CASES: dict[str, Case] = {
         grpc_message(),
         200,
         grpc_ok=True,
+    ),
+    "Connect JSON success": Case(
+        V2_PATH,
+        [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
+        f'{{"applicationId": "{WEB}", "projectId": "{PORTAL}"}}'.encode(),
+        200,
+    ),
+    "Connect proto success": Case(
+        V2_PATH,
+        [(b"content-type", b"application/proto"), (b"authorization", b"Bearer admin-pat")],
+        v2_message(),
+        200,
     ),
 }
 

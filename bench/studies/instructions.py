@@ -2,16 +2,17 @@
 
 On a shared guest, time per request moves by a fifth from one pass to the next, with no change
 of code (bench/PROFILE.md); the number of instructions a request executes hardly moves at all.
-This study runs the in-process harness (``inprocess_cpu.py``: the ASGI app as users start it,
-no socket) under valgrind's cachegrind, which counts every instruction the process executes
+This study runs the in-process harnesses (``inprocess_cpu.py``: the ASGI app as users start it,
+no socket; ``h2_inprocess.py``: gRPC calls fed to our HTTP/2 connection, no socket) under
+valgrind's cachegrind, which counts every instruction the process executes
 (``--cache-sim=no``: no cache model, so no estimate of time). Each case runs twice, with ``n``
 and ``3n`` requests (each after the harness's warm-up), and the difference of the two counts,
 divided by the requests between them, is the figure: the start-up, the app's building and the
-first requests' one-time work cancel out. ``PYTHONHASHSEED=0`` keeps dict and set
-layouts the same from run to run: two runs of one checkout with the same ``-n`` agreed to
-within 1,200 instructions in 575,000 (0.2%). Compare figures of one ``-n`` only: another moves
-them by up to 2% (the journal starts trimming once it holds its 1,000 entries, a batch is
-written every 256).
+first requests' one-time work cancel out. ``PYTHONHASHSEED`` fixed (:data:`HASH_SEED`) keeps
+dict and set layouts the same from run to run: two runs of one checkout with the same ``-n``
+agreed to within 1,200 instructions in 575,000 (0.2%). Compare figures of one ``-n`` only:
+another moves them by up to 2% (the journal starts trimming once it holds its 1,000 entries, a
+batch is written every 256).
 
     .venv/bin/python -m bench.studies.instructions                  # this checkout
     .venv/bin/python -m bench.studies.instructions --against DIR    # and another, side by side
@@ -29,31 +30,63 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Final, NamedTuple
 
 from bench import tools
+from bench.studies.h2_inprocess import warm_up_calls
 from bench.studies.inprocess_cpu import warm_up_requests
 
 ROOT = Path(__file__).resolve().parents[2]
-HARNESS = ROOT / "bench" / "studies" / "inprocess_cpu.py"
-# The cases of the harness, and the one run with the access log on (as users start the mock).
-CASES: dict[str, tuple[str, bool]] = {
-    "REST success": ("REST success", False),
-    "REST success, access log on": ("REST success", True),
-    "REST 401": ("REST 401", False),
-    "REST 404": ("REST 404", False),
-    "gRPC success": ("gRPC success", False),
-    "gRPC-web success": ("gRPC-web success", False),
+STUDIES = ROOT / "bench" / "studies"
+
+
+class Case(NamedTuple):
+    """A case of one of the in-process harnesses: its script, its name there, the arguments
+    after them, and how many requests the script runs before the ``n`` asked for."""
+
+    script: Path
+    name: str
+    extra: tuple[str, ...]
+    warm_up: Callable[[int], int]
+
+
+def _asgi(name: str, *extra: str) -> Case:
+    return Case(STUDIES / "inprocess_cpu.py", name, extra, warm_up_requests)
+
+
+def _http2(name: str) -> Case:
+    return Case(STUDIES / "h2_inprocess.py", name, (), warm_up_calls)
+
+
+# The ASGI harness's cases (one with the access log on, as users start the mock), and the HTTP/2
+# harness's: one gRPC call at a time through our HTTP/2 connection, to the mock, or to an app
+# that does no work (the HTTP/2 layer alone). The HTTP/2 figures hold the harness's client too,
+# about 32,000 instructions a call (h2_inprocess's docstring).
+CASES: dict[str, Case] = {
+    "REST success": _asgi("REST success"),
+    "REST success, access log on": _asgi("REST success", "--access-log"),
+    "REST 401": _asgi("REST 401"),
+    "REST 404": _asgi("REST 404"),
+    "gRPC success (the app alone)": _asgi("gRPC success"),
+    "gRPC-web success": _asgi("gRPC-web success"),
+    "Connect JSON success (v2)": _asgi("Connect JSON success"),
+    "Connect proto success (v2)": _asgi("Connect proto success"),
+    "gRPC success through HTTP/2": _http2("mock 1x1"),
+    "HTTP/2 layer alone (no-work app)": _http2("bare 1x1"),
 }
+# Not 0: that turns hash randomisation off, which users' processes have on, and with it moves
+# the journal's redaction onto its keyed BLAKE2b digest of words (domain/client_secrets.
+# word_digest): a REST success counted 574,781 instructions under 0, 542,329 under 1.
+HASH_SEED: Final = "1"
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def counted(python: str, cwd: Path, case: str, access_log: bool, n: int) -> int:
+def counted(python: str, cwd: Path, case: Case, n: int) -> int:
     """Instructions of one run of the harness: ``n`` requests of ``case`` after its warm-up."""
-    argv = [python, str(HARNESS), "-n", str(n), "--rounds", "1", "--case", case]
-    if access_log:
-        argv.append("--access-log")
+    argv = [python, str(case.script), "-n", str(n), "--rounds", "1", "--case", case.name]
     done = subprocess.run(
         [
             "valgrind",
@@ -61,26 +94,26 @@ def counted(python: str, cwd: Path, case: str, access_log: bool, n: int) -> int:
             "--cache-sim=no",
             "--cachegrind-out-file=/dev/null",
             *argv,
+            *case.extra,
         ],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        # PYTHONPATH: this checkout's bench package, which the HTTP/2 harness imports
+        env={**os.environ, "PYTHONHASHSEED": HASH_SEED, "PYTHONPATH": str(ROOT)},
         check=False,
     )
     found = _REFS.search(done.stderr)
     if done.returncode != 0 or found is None:
-        raise SystemExit(f"{case} under valgrind failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"{case.name} under valgrind failed:\n{done.stderr[-2000:]}")
     return int(found.group(1).replace(",", ""))
 
 
 def per_request(python: str, cwd: Path, name: str, n: int) -> float:
-    case, access_log = CASES[name]
+    case = CASES[name]
     few, many = n, 3 * n  # each after the harness's own warm-up
-    extra = (many + warm_up_requests(many)) - (few + warm_up_requests(few))
-    return (
-        counted(python, cwd, case, access_log, many) - counted(python, cwd, case, access_log, few)
-    ) / extra
+    extra = (many + case.warm_up(many)) - (few + case.warm_up(few))
+    return (counted(python, cwd, case, many) - counted(python, cwd, case, few)) / extra
 
 
 def main() -> None:
