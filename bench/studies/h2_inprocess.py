@@ -12,7 +12,8 @@ small, since ``bench.studies.instructions`` counts every instruction of the proc
 encoder gives a block of indexed fields only (from the second call on), that block is every
 call's, and an answer block of indexed fields only is decoded once while the table stands
 still (``tests/bench/test_h2_inprocess.py`` holds both to the full coding). That client costs
-about 32,000 instructions a call; hpack's coding of every block cost 405,000. Two apps:
+about 32,000 instructions a call; coding every block with hpack and every frame with hyperframe
+cost 405,000. Two apps:
 ``mock``, the app as ``zitadel-mock serve`` builds it (demo fixtures, journal on), and
 ``bare``, an ASGI app that answers the same frames and trailers with no work, so that its
 figure is the HTTP/2 layer alone. Two layouts: ``1x1`` (one call in flight, as each of the
