@@ -60,53 +60,37 @@ def _app_module() -> Any:
 
 if not __package__:  # run as a script (as --against and bench.studies.instructions run it)
     sys.path.append(str(Path(__file__).resolve().parents[2]))  # after the checkout's own mock
-from bench.cases import (  # noqa: E402 - the path above first
-    GRPC_METHOD,
-    PORTAL,
-    UNKNOWN_APP,
-    V2_PATH,
-    WEB,
-    grpc_message,
-    rotate_path,
-    v2_message,
-)
+from bench import cases as sent  # noqa: E402 - the path above first
 
 
 class Case:
-    """One request, as a fresh scope per call, and what its answer must be."""
+    """One of the benchmark's cases (``bench/cases.py``) in process: its request as a fresh
+    scope per call (names lower-cased, as servers give them), and what its answer must be."""
 
-    def __init__(
-        self,
-        path: str,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        status: int,
-        *,
-        http2: bool = False,
-        grpc_ok: bool = False,
-    ) -> None:
+    def __init__(self, case: sent.Case, *, http2: bool = False, grpc_ok: bool = False) -> None:
+        request = case.request
         self.template: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "2" if http2 else "1.1",
-            "method": "POST",
+            "method": request.method,
             "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
+            "path": request.path,
+            "raw_path": request.path.encode(),
             "query_string": b"",
             "root_path": "",
             "server": ("127.0.0.1", 8080),
             "client": ("127.0.0.1", 40000),
             "headers": [
                 (b"host", b"127.0.0.1:8080"),
-                *headers,
-                (b"content-length", b"%d" % len(body)),
+                *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers),
+                (b"content-length", b"%d" % len(request.body)),
             ],
         }
         if http2:
             self.template["extensions"] = {"http.response.trailers": {}}
-        self.body = body
-        self.status = status
+        self.body = request.body
+        self.status = case.expected
         self.grpc_ok = grpc_ok
 
     def scope(self) -> dict[str, Any]:
@@ -116,56 +100,13 @@ class Case:
 
 
 CASES: dict[str, Case] = {
-    "REST success": Case(
-        rotate_path(PORTAL, WEB),
-        [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
-        b"{}",
-        200,
-    ),
-    "REST 401": Case(
-        rotate_path(PORTAL, WEB), [(b"content-type", b"application/json")], b"{}", 401
-    ),
-    "REST 404": Case(
-        rotate_path(PORTAL, UNKNOWN_APP),
-        [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
-        b"{}",
-        404,
-    ),
-    "gRPC success": Case(
-        GRPC_METHOD,
-        [
-            (b"content-type", b"application/grpc"),
-            (b"te", b"trailers"),
-            (b"authorization", b"Bearer admin-pat"),
-        ],
-        grpc_message(),
-        200,
-        http2=True,
-        grpc_ok=True,
-    ),
-    "gRPC-web success": Case(
-        GRPC_METHOD,
-        [
-            (b"content-type", b"application/grpc-web+proto"),
-            (b"x-grpc-web", b"1"),
-            (b"authorization", b"Bearer admin-pat"),
-        ],
-        grpc_message(),
-        200,
-        grpc_ok=True,
-    ),
-    "Connect JSON success": Case(
-        V2_PATH,
-        [(b"content-type", b"application/json"), (b"authorization", b"Bearer admin-pat")],
-        f'{{"applicationId": "{WEB}", "projectId": "{PORTAL}"}}'.encode(),
-        200,
-    ),
-    "Connect proto success": Case(
-        V2_PATH,
-        [(b"content-type", b"application/proto"), (b"authorization", b"Bearer admin-pat")],
-        v2_message(),
-        200,
-    ),
+    "REST success": Case(sent.SUCCESS),
+    "REST 401": Case(sent.NO_TOKEN),
+    "REST 404": Case(sent.UNKNOWN),
+    "gRPC success": Case(sent.GRPC, http2=True, grpc_ok=True),
+    "gRPC-web success": Case(sent.GRPC_WEB, grpc_ok=True),
+    "Connect JSON success": Case(sent.CONNECT_JSON),
+    "Connect proto success": Case(sent.CONNECT_PROTO),
 }
 
 
