@@ -5,6 +5,7 @@ file alone and ends with its store."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import sqlite3
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 from tests.conftest import ACME, PORTAL, WEB
 from tests.support.files import immutable
 from zitadel_mock.fixtures.loader import demo_fixtures
-from zitadel_mock.state.checkpoints import BACKSTOP_PAGES
+from zitadel_mock.state.checkpoints import BACKSTOP_PAGES, Checkpointer
 from zitadel_mock.state.store import Store
 
 HASH = "sha256$00$" + "0" * 64
@@ -131,9 +132,10 @@ def restarts_of_the_log(state: Path) -> int:
 
 
 def test_under_steady_writes_the_log_starts_anew_instead_of_growing(tmp_path: Path) -> None:
-    """Rotations back to back across several passes of the thread: the log is restarted after
-    passes while the writes go on (a PASSIVE checkpoint alone never let it start anew: it grew
-    to the 40 MB backstop)."""
+    """Rotations back to back across many passes of the thread: the log is restarted while the
+    writes go on (a PASSIVE checkpoint alone never let it start anew: it grew to the 40 MB
+    backstop). A restart waits for RESTART_FRAMES frames, a pass or more of these writes, so the
+    loop runs until four restarts or 40 passes."""
     state = tmp_path / "state.db"
     store = opened(state)
     try:
@@ -141,10 +143,42 @@ def test_under_steady_writes_the_log_starts_anew_instead_of_growing(tmp_path: Pa
         rotate(store)
         before = restarts_of_the_log(state)
         passes = store._checkpoints.passes
-        deadline = time.monotonic() + 10.0
-        while store._checkpoints.passes < passes + 10 and time.monotonic() < deadline:
-            rotate(store)
-        assert store._checkpoints.passes >= passes + 10, "the thread made too few passes"
+        deadline = time.monotonic() + 20.0
+        while (
+            restarts_of_the_log(state) - before < 4
+            and store._checkpoints.passes < passes + 40
+            and time.monotonic() < deadline
+        ):
+            for _ in range(100):
+                rotate(store)
         assert restarts_of_the_log(state) - before >= 4
+        assert store._checkpoints.restarts >= 4  # by the second step: the writes never paused
+    finally:
+        store.close()
+
+
+def passed(checkpoints: Checkpointer, passes: int) -> bool:
+    return checkpoints.passes >= passes
+
+
+def test_under_light_writes_the_writer_restarts_the_log_and_no_pass_takes_its_lock(
+    tmp_path: Path,
+) -> None:
+    """A few rotations between passes: the first step copies every frame, so the next rotation
+    starts the log anew by itself, and no pass takes the writer's lock (RESTART_FRAMES)."""
+    state = tmp_path / "state.db"
+    store = opened(state)
+    try:
+        checkpoints = store._checkpoints
+        assert checkpoints is not None
+        for _ in range(5):
+            sequence = rotate(store)
+            due = checkpoints.passes + 2  # one whole pass after the rotation
+            assert eventually(functools.partial(passed, checkpoints, due))
+            assert in_the_database_file(state) == sequence
+        before = restarts_of_the_log(state)
+        rotate(store)
+        assert restarts_of_the_log(state) == before + 1
+        assert checkpoints.restarts == 0
     finally:
         store.close()
